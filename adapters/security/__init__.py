@@ -1,0 +1,1 @@
+"""Password hashing, password blocklist and token signing."""

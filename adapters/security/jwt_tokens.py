@@ -1,0 +1,128 @@
+"""Access tokens as JWTs (RFC 9068 `at+jwt`), following RFC 8725.
+
+HS256 with one secret by default; EdDSA (Ed25519) optionally, with keys named by `kid`
+so keys can rotate: tokens are signed with the active key and verified with any key
+still listed, and the public keys are published as a JWKS.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from jwt.algorithms import OKPAlgorithm
+
+from application.ports.token_issuer import AccessClaims
+from domain.errors import AuthenticationError
+from domain.users import User
+
+TOKEN_TYPE = "at+jwt"
+REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
+MIN_HS256_SECRET_BYTES = 32
+SUPPORTED_ALGORITHMS = ("HS256", "EdDSA")
+
+
+@dataclass(frozen=True, slots=True)
+class JwtConfig:
+    issuer: str
+    audience: str
+    access_ttl: timedelta = timedelta(minutes=15)
+    algorithm: str = "HS256"
+    secret: str = ""
+    # EdDSA: PEM private key of the active `kid`, and PEM public keys by kid (incl. the active one).
+    signing_kid: str = ""
+    private_key_pem: str = ""
+    public_keys_pem: dict[str, str] = field(default_factory=dict)
+    leeway: timedelta = timedelta(seconds=30)
+
+    def __post_init__(self) -> None:
+        if self.algorithm not in SUPPORTED_ALGORITHMS:
+            raise ValueError(f"JWT algorithm must be one of {', '.join(SUPPORTED_ALGORITHMS)}")
+        if self.algorithm == "HS256" and len(self.secret.encode()) < MIN_HS256_SECRET_BYTES:
+            raise ValueError(f"the HS256 secret must be at least {MIN_HS256_SECRET_BYTES} bytes")
+        if self.algorithm == "EdDSA" and not (
+            self.signing_kid and self.private_key_pem and self.signing_kid in self.public_keys_pem
+        ):
+            raise ValueError("EdDSA needs a signing kid, its private key and its public key")
+
+
+class JwtTokenIssuer:
+    def __init__(self, config: JwtConfig) -> None:
+        self._config = config
+        self._jwt = jwt.PyJWT(options={"enforce_minimum_key_length": True})
+        self._signing_key: Any
+        self._verify_keys: dict[str, Any]
+        if config.algorithm == "HS256":
+            self._signing_key = config.secret
+            self._verify_keys = {"": config.secret}
+        else:
+            algorithm = OKPAlgorithm()
+            self._signing_key = algorithm.prepare_key(config.private_key_pem)
+            self._verify_keys = {
+                kid: algorithm.prepare_key(pem) for kid, pem in config.public_keys_pem.items()
+            }
+
+    @property
+    def access_ttl_seconds(self) -> int:
+        return int(self._config.access_ttl.total_seconds())
+
+    def issue(self, user: User, now: datetime, token_id: str) -> str:
+        config = self._config
+        headers: dict[str, Any] = {"typ": TOKEN_TYPE}
+        if config.algorithm == "EdDSA":
+            headers["kid"] = config.signing_kid
+        payload = {
+            "iss": config.issuer,
+            "aud": config.audience,
+            "sub": user.id,
+            "iat": now,
+            "nbf": now,
+            "exp": now + config.access_ttl,
+            "jti": token_id,
+            "role": user.role.value,
+            "ver": user.token_version,
+        }
+        return self._jwt.encode(payload, self._signing_key, config.algorithm, headers=headers)
+
+    def verify(self, token: str) -> AccessClaims:
+        config = self._config
+        try:
+            header = jwt.get_unverified_header(token)
+            key = self._verify_keys.get(
+                header.get("kid", "") if config.algorithm == "EdDSA" else ""
+            )
+            if key is None or header.get("typ") != TOKEN_TYPE:
+                raise AuthenticationError
+            claims = self._jwt.decode(
+                token,
+                key,
+                algorithms=[config.algorithm],
+                audience=config.audience,
+                issuer=config.issuer,
+                leeway=config.leeway,
+                options={"require": REQUIRED_CLAIMS},
+            )
+            subject, role, version, token_id = (
+                claims["sub"],
+                claims["role"],
+                claims["ver"],
+                claims["jti"],
+            )
+        except (jwt.PyJWTError, KeyError):
+            raise AuthenticationError from None
+        if not (isinstance(subject, str) and isinstance(role, str) and type(version) is int):
+            raise AuthenticationError
+        return AccessClaims(subject, role, version, str(token_id))
+
+    def jwks(self) -> dict[str, Any]:
+        """Public keys as a JWK Set; empty for HS256 (a shared secret is never published)."""
+        if self._config.algorithm != "EdDSA":
+            return {"keys": []}
+        keys = []
+        for kid, key in self._verify_keys.items():
+            jwk = json.loads(OKPAlgorithm.to_jwk(key))
+            keys.append({**jwk, "kid": kid, "alg": "EdDSA", "use": "sig"})
+        return {"keys": keys}

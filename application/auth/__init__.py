@@ -1,0 +1,1 @@
+"""Use cases of authentication: sign-up, sign-in, refresh, sign-out, authenticate."""

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from application.ports.token_issuer import TokenIssuer
+from application.ports.user_repository import UserRepository
+from domain.errors import AuthenticationError
+from domain.users import User
+
+
+class Authenticate:
+    """Turn an access token into the current user.
+
+    Rules: the token must verify completely (signature, type, issuer, audience, times);
+    the user must still exist and carry the token version the token was issued with
+    (a password change or deletion revokes outstanding tokens). One indexed read.
+    """
+
+    def __init__(self, users: UserRepository, tokens: TokenIssuer) -> None:
+        self._users = users
+        self._tokens = tokens
+
+    async def execute(self, access_token: str) -> User:
+        claims = self._tokens.verify(access_token)
+        user = await self._users.get(claims.user_id)
+        if user is None or user.token_version != claims.token_version:
+            raise AuthenticationError
+        return user

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from application.auth.sessions import SessionIssuer, TokenPair, hash_refresh_token
+from application.ports.refresh_session_repository import RefreshSessionRepository
+from application.ports.system import Clock
+from application.ports.user_repository import UserRepository
+from domain.errors import AuthenticationError
+
+log = logging.getLogger("auth.refresh")
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshCommand:
+    refresh_token: str
+
+
+class Refresh:
+    """Rotate a refresh token: spend the presented one, issue the next of its family.
+
+    Rules: only a live (unspent, unrevoked, unexpired) token works, and spending it is
+    an atomic compare-and-set, so two concurrent refreshes yield one new pair. A spent
+    token presented again after the grace window means it leaked: its whole family is
+    revoked. Within the grace window (a client retrying a lost response, or a race) the
+    request fails without revoking. The user must still exist.
+    """
+
+    def __init__(
+        self,
+        users: UserRepository,
+        sessions: RefreshSessionRepository,
+        issuer: SessionIssuer,
+        clock: Clock,
+    ) -> None:
+        self._users = users
+        self._sessions = sessions
+        self._issuer = issuer
+        self._clock = clock
+
+    async def execute(self, command: RefreshCommand) -> TokenPair:
+        now = self._clock.now()
+        session = await self._sessions.get(hash_refresh_token(command.refresh_token))
+        if session is None or session.revoked:
+            raise AuthenticationError
+        if session.spent_at is not None:
+            if now - session.spent_at > self._issuer.lifetimes.reuse_grace:
+                await self._sessions.revoke_family(session.family_id)
+                log.warning(
+                    "refresh_reuse",
+                    extra={"user_id": session.user_id, "family_id": session.family_id},
+                )
+            raise AuthenticationError
+        if now >= session.expires_at:
+            raise AuthenticationError
+        user = await self._users.get(session.user_id)
+        if user is None or not await self._sessions.spend(session.token_hash, now):
+            raise AuthenticationError
+        return await self._issuer.continue_family(user, session, now)

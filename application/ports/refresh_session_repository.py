@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from domain.auth import RefreshSession
+
+
+class RefreshSessionRepository(Protocol):
+    """Refresh-token sessions keyed by token hash and grouped in families."""
+
+    async def add(self, session: RefreshSession) -> None: ...
+
+    async def get(self, token_hash: str) -> RefreshSession | None: ...
+
+    async def spend(self, token_hash: str, now: datetime) -> bool:
+        """Atomically mark a live session spent; True only for the one caller that won."""
+
+    async def revoke_family(self, family_id: str) -> None: ...
+
+    async def revoke_user(self, user_id: str) -> None:
+        """Revoke every family of the user (password change, deletion)."""

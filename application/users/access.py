@@ -1,0 +1,28 @@
+"""Who may touch whom: the self-or-admin rule, shared by the user use cases."""
+
+from __future__ import annotations
+
+from application.ports.user_repository import UserRepository
+from domain.errors import LastAdminError, PermissionDeniedError, UserNotFoundError
+from domain.users import User
+
+
+async def load_visible(users: UserRepository, actor: User, user_id: str) -> User:
+    """The target if the actor is it or an admin; otherwise 'not found' (no enumeration)."""
+    if actor.id != user_id and not actor.is_admin:
+        raise UserNotFoundError
+    target = actor if actor.id == user_id else await users.get(user_id)
+    if target is None:
+        raise UserNotFoundError
+    return target
+
+
+def require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise PermissionDeniedError("Only an admin may do this.")
+
+
+async def ensure_not_last_admin(users: UserRepository, target: User) -> None:
+    """Refuse to remove admin rights from the only admin left."""
+    if target.is_admin and await users.count_admins() <= 1:
+        raise LastAdminError

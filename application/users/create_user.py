@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.ports.password_blocklist import PasswordBlocklist
+from application.ports.password_hasher import PasswordHasher
+from application.ports.system import Clock, IdGenerator
+from application.ports.user_repository import UserRepository
+from application.users.access import require_admin
+from domain.auth import PasswordPolicy
+from domain.users import Email, Role, User, normalize_name
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    email: str
+    password: str
+    name: str
+    role: Role = Role.USER
+
+
+class UserFactory:
+    """Validates, hashes and stores a new user in one step, so no half-created user exists:
+    the user document carries its password hash and is written once."""
+
+    def __init__(
+        self,
+        users: UserRepository,
+        hasher: PasswordHasher,
+        policy: PasswordPolicy,
+        blocklist: PasswordBlocklist,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        self._users = users
+        self._hasher = hasher
+        self._policy = policy
+        self._blocklist = blocklist
+        self._clock = clock
+        self._ids = ids
+
+    async def create(self, new: NewUser) -> User:
+        email = Email(new.email)
+        name = normalize_name(new.name)
+        self._policy.check(new.password, email=email.value, name=name, blocklist=self._blocklist)
+        password_hash = await self._hasher.hash(new.password)
+        now = self._clock.now()
+        user = User(
+            id=self._ids.new_id(),
+            email=email,
+            name=name,
+            role=new.role,
+            password_hash=password_hash,
+            created_at=now,
+            updated_at=now,
+        )
+        await self._users.add(user)
+        return user
+
+
+@dataclass(frozen=True, slots=True)
+class CreateUserCommand:
+    actor: User
+    new_user: NewUser
+
+
+class CreateUser:
+    """An admin creates an account with any role; same validation as sign-up."""
+
+    def __init__(self, factory: UserFactory) -> None:
+        self._factory = factory
+
+    async def execute(self, command: CreateUserCommand) -> User:
+        require_admin(command.actor)
+        return await self._factory.create(command.new_user)

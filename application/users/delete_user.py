@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.ports.refresh_session_repository import RefreshSessionRepository
+from application.ports.user_repository import UserRepository
+from application.users.access import ensure_not_last_admin, load_visible
+from domain.errors import UserNotFoundError
+from domain.users import User
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteUserCommand:
+    actor: User
+    user_id: str
+
+
+class DeleteUser:
+    """Delete an account: self or admin; never the last admin.
+
+    The user row goes first: every token check loads the user, so even if revoking the
+    refresh families then fails, no token of the deleted user works any more.
+    """
+
+    def __init__(self, users: UserRepository, sessions: RefreshSessionRepository) -> None:
+        self._users = users
+        self._sessions = sessions
+
+    async def execute(self, command: DeleteUserCommand) -> None:
+        target = await load_visible(self._users, command.actor, command.user_id)
+        await ensure_not_last_admin(self._users, target)
+        if not await self._users.delete(target.id):
+            raise UserNotFoundError
+        await self._sessions.revoke_user(target.id)

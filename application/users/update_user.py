@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.ports.system import Clock
+from application.ports.user_repository import UserRepository
+from application.users.access import ensure_not_last_admin, load_visible
+from domain.errors import PermissionDeniedError, StaleVersionError
+from domain.users import Email, Role, User, normalize_name
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateUserCommand:
+    actor: User
+    user_id: str
+    expected_version: int
+    name: str | None = None
+    email: str | None = None
+    role: Role | None = None
+
+
+class UpdateUser:
+    """Change name, email or role of a user.
+
+    Rules: self or admin (others get 'not found'); only an admin sets `role`, and not
+    so as to leave no admin; the caller must name the version it read, and a write
+    based on an older version fails (no lost update, enforced by the store as well);
+    the email stays unique.
+    """
+
+    def __init__(self, users: UserRepository, clock: Clock) -> None:
+        self._users = users
+        self._clock = clock
+
+    async def execute(self, command: UpdateUserCommand) -> User:
+        target = await load_visible(self._users, command.actor, command.user_id)
+        if command.role is not None and not command.actor.is_admin:
+            raise PermissionDeniedError("Only an admin may change a role.")
+        if target.version != command.expected_version:
+            raise StaleVersionError
+        changes: dict[str, object] = {}
+        if command.name is not None:
+            changes["name"] = normalize_name(command.name)
+        if command.email is not None:
+            changes["email"] = Email(command.email)
+        if command.role is not None and command.role is not target.role:
+            if command.role is not Role.ADMIN:
+                await ensure_not_last_admin(self._users, target)
+            changes["role"] = command.role
+        if not changes:
+            return target
+        updated = target.changed(self._clock.now(), **changes)
+        await self._users.update(updated, expected_version=command.expected_version)
+        return updated

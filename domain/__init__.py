@@ -1,0 +1,1 @@
+"""Business entities, value objects and errors. Pure Python: no framework, no driver."""

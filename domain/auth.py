@@ -1,0 +1,109 @@
+"""Authentication rules: password policy, refresh sessions, sign-in throttling."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Container
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.errors import FieldError, InvalidInputError
+
+ABSOLUTE_MIN_PASSWORD_LENGTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordPolicy:
+    """NIST SP 800-63B-4: length only, no composition rules, no truncation, a blocklist.
+
+    Length counts Unicode code points after NFC normalization.
+    """
+
+    min_length: int = 15
+    max_length: int = 128
+
+    def __post_init__(self) -> None:
+        if self.min_length < ABSOLUTE_MIN_PASSWORD_LENGTH:
+            raise ValueError(f"min_length must be at least {ABSOLUTE_MIN_PASSWORD_LENGTH}")
+        if self.max_length < self.min_length:
+            raise ValueError("max_length must not be below min_length")
+
+    def check(
+        self,
+        password: str,
+        *,
+        email: str,
+        name: str,
+        blocklist: Container[str],
+        field: str = "password",
+    ) -> None:
+        """Raise `InvalidInputError` naming `field` when the password breaks a rule."""
+        normalized = unicodedata.normalize("NFC", password)
+        length = len(normalized)
+        message: str | None = None
+        if length < self.min_length:
+            message = f"Use at least {self.min_length} characters."
+        elif length > self.max_length:
+            message = f"Use at most {self.max_length} characters."
+        elif normalized.casefold() in {email.casefold(), name.strip().casefold()}:
+            message = "The password must not be your email or your name."
+        elif normalized.casefold() in blocklist:
+            message = "This password is too common; choose another."
+        if message:
+            raise InvalidInputError([FieldError(field, message)])
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshSession:
+    """One refresh token of a family. Only the SHA-256 of the token is ever stored.
+
+    A family starts at sign-in; each refresh spends the presented session and adds the
+    next one. `family_expires_at` is the absolute limit, `expires_at` the idle one.
+    """
+
+    token_hash: str
+    family_id: str
+    user_id: str
+    created_at: datetime
+    expires_at: datetime
+    family_expires_at: datetime
+    spent_at: datetime | None = None
+    revoked: bool = False
+
+    def is_live(self, now: datetime) -> bool:
+        return not self.revoked and self.spent_at is None and now < self.expires_at
+
+    def next_expiry(self, now: datetime, idle: timedelta) -> datetime:
+        return min(now + idle, self.family_expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleState:
+    failures: int
+    last_failure_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottlePolicy:
+    """Exponential back-off after `free_attempts` failures, never a permanent lock.
+
+    After the free attempts each further failure doubles the wait, capped at
+    `max_delay`; failures older than `window` are forgotten. An attacker can slow a
+    real user down, but the user can always sign in again after at most `max_delay`.
+    """
+
+    free_attempts: int
+    window: timedelta
+    base_delay: timedelta = timedelta(seconds=1)
+    max_delay: timedelta = timedelta(minutes=15)
+
+    def retry_after(self, state: ThrottleState | None, now: datetime) -> int:
+        """Seconds the caller must wait before its next attempt; 0 when it may go now."""
+        if state is None or now - state.last_failure_at >= self.window:
+            return 0
+        excess = state.failures - self.free_attempts
+        if excess < 0:
+            return 0
+        delay = min(self.base_delay * (2 ** min(excess, 30)), self.max_delay)
+        remaining = state.last_failure_at + delay - now
+        return max(0, int(-(-remaining.total_seconds() // 1)))

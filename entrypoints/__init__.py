@@ -1,0 +1,1 @@
+"""Driving adapters: settings, composition root, HTTP app, Lambda handler and CLI."""

@@ -1,0 +1,1 @@
+"""The Litestar HTTP application shared by the local server and Lambda."""

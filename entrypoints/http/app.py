@@ -1,0 +1,48 @@
+"""`create_app(services)`: the one Litestar app behind the local server and Lambda."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from entrypoints.bootstrap import Services
+from entrypoints.http.auth import AuthController
+from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.health import HealthController
+from entrypoints.http.middleware import SecurityHeadersMiddleware
+from entrypoints.http.users import UsersController
+
+API_VERSION = "1.0.0"
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Serverless Auth API",
+        version=API_VERSION,
+        description="Sign-up, sign-in, refresh-token rotation and user management.",
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin()],
+        use_handler_docstrings=True,
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+            }
+        ),
+    )
+
+
+def create_app(services: Services) -> Litestar:
+    return Litestar(
+        route_handlers=[AuthController, UsersController, HealthController],
+        dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        middleware=[DefineMiddleware(SecurityHeadersMiddleware)],
+        openapi_config=openapi_config(),
+        request_max_body_size=services.settings.max_body_bytes,
+        logging_config=None,
+        debug=False,
+    )

@@ -1,0 +1,25 @@
+"""Request-scoped dependencies: the services and the authenticated user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from domain.errors import AuthenticationError
+from domain.users import User
+from entrypoints.bootstrap import Services
+
+
+async def provide_current_user(request: Request[Any, Any, Any], services: Services) -> User:
+    """The user of the bearer token, loaded once per request (the token-version check)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("An access token is required.")
+    return await services.authenticate.execute(token.strip())
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    # The socket peer: on Lambda, Mangum fills it from API Gateway's sourceIp. Never
+    # X-Forwarded-For, which the client controls.
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,121 @@
+"""`/api/v1/users`: the signed-in user and, for admins, everyone."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.params import Parameter
+from msgspec import UNSET
+
+from application.users.change_password import ChangePasswordCommand
+from application.users.create_user import CreateUserCommand, NewUser
+from application.users.delete_user import DeleteUserCommand
+from application.users.get_user import GetUserQuery
+from application.users.list_users import MAX_PAGE_SIZE, ListUsersQuery
+from application.users.update_user import UpdateUserCommand
+from domain.errors import StaleVersionError
+from domain.users import Role, User
+from entrypoints.bootstrap import Services
+from entrypoints.http.dependencies import provide_current_user
+from entrypoints.http.etags import etag_of, version_from_if_match
+from entrypoints.http.schemas import (
+    ChangePasswordIn,
+    CreateUserIn,
+    UpdateUserIn,
+    UserOut,
+    UserPageOut,
+    page_out,
+    user_out,
+)
+from entrypoints.http.validation import checked_email
+
+BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
+
+
+def with_etag(user: User, status_code: int = 200) -> Response[UserOut]:
+    return Response(user_out(user), status_code=status_code, headers={"ETag": etag_of(user)})
+
+
+class UsersController(Controller):
+    path = "/api/v1/users"
+    tags = ["users"]  # noqa: RUF012
+    security = BEARER
+    dependencies = {"current_user": Provide(provide_current_user)}  # noqa: RUF012
+
+    @get("/me", operation_id="getMe")
+    async def get_me(self, current_user: User) -> Response[UserOut]:
+        """The signed-in user, with an `ETag` for conditional updates."""
+        return with_etag(current_user)
+
+    @post("/me/password", operation_id="changePassword", status_code=204)
+    async def change_password(
+        self, data: ChangePasswordIn, current_user: User, services: Services
+    ) -> None:
+        """Replace the password. Every session of the user ends and every access token
+        issued before stops working (sign in again). 401 if the current password is wrong."""
+        command = ChangePasswordCommand(current_user, data.current_password, data.new_password)
+        await services.change_password.execute(command)
+
+    @get("/", operation_id="listUsers")
+    async def list_users(
+        self,
+        current_user: User,
+        services: Services,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE)] = 20,
+        cursor: Annotated[str | None, Parameter(max_length=512)] = None,
+    ) -> UserPageOut:
+        """Admins only: users in creation order, `limit` per page, `next_cursor` for more."""
+        page = await services.list_users.execute(ListUsersQuery(current_user, limit, cursor))
+        return page_out(page)
+
+    @post("/", operation_id="createUser", status_code=201)
+    async def create_user(
+        self, data: CreateUserIn, current_user: User, services: Services
+    ) -> Response[UserOut]:
+        """Admins only: create an account with any role."""
+        new = NewUser(checked_email(data.email), data.password, data.name, Role(data.role))
+        user = await services.create_user.execute(CreateUserCommand(current_user, new))
+        response = with_etag(user, status_code=201)
+        response.headers["Location"] = f"{self.path}/{user.id}"
+        return response
+
+    @get("/{user_id:str}", operation_id="getUser")
+    async def get_user(
+        self, user_id: str, current_user: User, services: Services
+    ) -> Response[UserOut]:
+        """Yourself, or anyone if you are an admin; 404 otherwise."""
+        return with_etag(await services.get_user.execute(GetUserQuery(current_user, user_id)))
+
+    @patch("/{user_id:str}", operation_id="updateUser")
+    async def update_user(
+        self,
+        user_id: str,
+        data: UpdateUserIn,
+        current_user: User,
+        services: Services,
+        if_match: Annotated[str | None, Parameter(header="If-Match")] = None,
+    ) -> Response[UserOut]:
+        """Change `name`, `email` or (admins only) `role`. Send the `ETag` you read as
+        `If-Match`: 428 without it, 412 if the user changed meanwhile."""
+        if not if_match:
+            raise HTTPException(status_code=428, detail="Send the user's ETag in If-Match.")
+        version = version_from_if_match(if_match, user_id)
+        if version is None:
+            raise StaleVersionError
+        command = UpdateUserCommand(
+            actor=current_user,
+            user_id=user_id,
+            expected_version=version,
+            name=None if data.name is UNSET else data.name,
+            email=None if data.email is UNSET else checked_email(data.email),
+            role=None if data.role is UNSET else Role(data.role),
+        )
+        return with_etag(await services.update_user.execute(command))
+
+    @delete("/{user_id:str}", operation_id="deleteUser", status_code=204)
+    async def delete_user(self, user_id: str, current_user: User, services: Services) -> None:
+        """Delete yourself, or anyone if you are an admin; their tokens stop working."""
+        await services.delete_user.execute(DeleteUserCommand(current_user, user_id))

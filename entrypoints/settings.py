@@ -1,0 +1,166 @@
+"""Every setting of the service, read from environment variables in one place.
+
+See the configuration table in README.md. Bad values stop start-up with a message
+naming the variable, never with a traceback deep inside a library.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
+
+ENVIRONMENTS = ("local", "test", "dev", "prod")
+# "embedded" and "mongo" arrive with the MongoDB adapter.
+STORAGES = ("memory",)
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    environment: str = "local"
+    storage: str = "memory"
+    mongodb_uri: str = ""
+    log_level: str = "INFO"
+    jwt_algorithm: str = "HS256"
+    jwt_secret: str = field(default="", repr=False)
+    jwt_signing_kid: str = ""
+    jwt_private_key: str = field(default="", repr=False)
+    jwt_public_keys: dict[str, str] = field(default_factory=dict)
+    jwt_issuer: str = "serverless-auth"
+    jwt_audience: str = "serverless-auth-api"
+    access_token_ttl_seconds: int = 900
+    refresh_idle_ttl_seconds: int = 14 * 86400
+    refresh_absolute_ttl_seconds: int = 30 * 86400
+    refresh_reuse_grace_seconds: int = 5
+    password_min_length: int = 15
+    argon2_memory_kib: int = 19 * 1024
+    argon2_time_cost: int = 2
+    argon2_parallelism: int = 1
+    hasher_max_concurrency: int = 4
+    hasher_queue_timeout_seconds: float = 2.0
+    sign_in_free_attempts_per_account: int = 5
+    sign_in_free_attempts_per_ip: int = 50
+    sign_in_window_seconds: int = 900
+    max_body_bytes: int = 64 * 1024
+
+    @property
+    def is_local(self) -> bool:
+        return self.environment in {"local", "test"}
+
+
+def _get(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw not in options:
+            raise ValueError(f"expected one of {', '.join(options)}, got {raw!r}")
+        return raw
+
+    return parse
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError("must be a positive number")
+    return value
+
+
+def _json_map(raw: str) -> dict[str, str]:
+    value = json.loads(raw)
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ValueError("must be a JSON object of kid to PEM string")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    d = Settings()
+    environment = _get(env, "APP_ENV", _choice(ENVIRONMENTS), d.environment)
+    mongodb_uri = env.get("MONGODB_URI", "")
+    storage = _get(env, "APP_STORAGE", _choice(STORAGES), d.storage)
+    algorithm = _get(env, "JWT_ALGORITHM", _choice(("HS256", "EdDSA")), d.jwt_algorithm)
+    secret = env.get("JWT_SECRET", "")
+    if algorithm == "HS256" and not secret:
+        if environment not in {"local", "test"}:
+            raise SettingsError("JWT_SECRET: required outside local development (≥ 32 bytes)")
+        # Local runs get a fresh random secret: tokens die with the process, which is fine.
+        secret = secrets.token_urlsafe(48)
+    settings = Settings(
+        environment=environment,
+        storage=storage,
+        mongodb_uri=mongodb_uri,
+        log_level=_get(
+            env, "LOG_LEVEL", _choice(("DEBUG", "INFO", "WARNING", "ERROR")), d.log_level
+        ),
+        jwt_algorithm=algorithm,
+        jwt_secret=secret,
+        jwt_signing_kid=env.get("JWT_SIGNING_KID", ""),
+        jwt_private_key=env.get("JWT_PRIVATE_KEY", ""),
+        jwt_public_keys=_get(env, "JWT_PUBLIC_KEYS", _json_map, {}),
+        jwt_issuer=env.get("JWT_ISSUER", d.jwt_issuer),
+        jwt_audience=env.get("JWT_AUDIENCE", d.jwt_audience),
+        access_token_ttl_seconds=_get(
+            env, "ACCESS_TOKEN_TTL_SECONDS", _positive_int, d.access_token_ttl_seconds
+        ),
+        refresh_idle_ttl_seconds=_get(
+            env, "REFRESH_IDLE_TTL_SECONDS", _positive_int, d.refresh_idle_ttl_seconds
+        ),
+        refresh_absolute_ttl_seconds=_get(
+            env, "REFRESH_ABSOLUTE_TTL_SECONDS", _positive_int, d.refresh_absolute_ttl_seconds
+        ),
+        refresh_reuse_grace_seconds=_get(
+            env, "REFRESH_REUSE_GRACE_SECONDS", int, d.refresh_reuse_grace_seconds
+        ),
+        password_min_length=_get(env, "PASSWORD_MIN_LENGTH", _positive_int, d.password_min_length),
+        argon2_memory_kib=_get(env, "ARGON2_MEMORY_KIB", _positive_int, d.argon2_memory_kib),
+        argon2_time_cost=_get(env, "ARGON2_TIME_COST", _positive_int, d.argon2_time_cost),
+        argon2_parallelism=_get(env, "ARGON2_PARALLELISM", _positive_int, d.argon2_parallelism),
+        hasher_max_concurrency=_get(
+            env, "HASHER_MAX_CONCURRENCY", _positive_int, d.hasher_max_concurrency
+        ),
+        hasher_queue_timeout_seconds=_get(
+            env, "HASHER_QUEUE_TIMEOUT_SECONDS", _positive_float, d.hasher_queue_timeout_seconds
+        ),
+        sign_in_free_attempts_per_account=_get(
+            env,
+            "SIGN_IN_FREE_ATTEMPTS_PER_ACCOUNT",
+            _positive_int,
+            d.sign_in_free_attempts_per_account,
+        ),
+        sign_in_free_attempts_per_ip=_get(
+            env, "SIGN_IN_FREE_ATTEMPTS_PER_IP", _positive_int, d.sign_in_free_attempts_per_ip
+        ),
+        sign_in_window_seconds=_get(
+            env, "SIGN_IN_WINDOW_SECONDS", _positive_int, d.sign_in_window_seconds
+        ),
+    )
+    if settings.refresh_absolute_ttl_seconds < settings.refresh_idle_ttl_seconds:
+        raise SettingsError(
+            "REFRESH_ABSOLUTE_TTL_SECONDS: must not be below REFRESH_IDLE_TTL_SECONDS"
+        )
+    return settings

@@ -1,0 +1,1 @@
+"""Logs (and, later, traces and metrics) for the service."""
