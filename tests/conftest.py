@@ -1,0 +1,84 @@
+"""Shared fixtures: settings, services wired with in-memory adapters, an HTTP client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from adapters.security.argon2_hasher import Argon2Params, Argon2PasswordHasher
+from application.users.create_user import NewUser
+from domain.users import Role, User
+from entrypoints.bootstrap import Services, build_services
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings, load_settings
+from tests.fakes import FixedClock, PlainPasswordHasher, SequentialIds
+
+STRONG_PASSWORD = "correct horse battery staple"
+OTHER_PASSWORD = "tremendous purple elephant dance"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def argon2_hasher() -> Argon2PasswordHasher:
+    """The real hasher at the OWASP floor, shared: building one costs a hash."""
+    return Argon2PasswordHasher(Argon2Params())
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return load_settings({"APP_ENV": "test", "JWT_SECRET": "t" * 48})
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def fake_services(settings: Settings, clock: FixedClock) -> Services:
+    """Use-case wiring with a controllable clock, sequential ids and a fast hasher."""
+    return build_services(settings, clock=clock, ids=SequentialIds(), hasher=PlainPasswordHasher())
+
+
+@pytest.fixture
+def services(settings: Settings) -> Services:
+    """Production wiring (real argon2, JWT, clock), in-memory storage."""
+    return build_services(settings)
+
+
+@pytest.fixture
+async def client(services: Services) -> AsyncIterator[AsyncTestClient[Any]]:
+    async with AsyncTestClient(create_app(services)) as test_client:
+        yield test_client
+
+
+MakeUser = Callable[..., Awaitable[User]]
+
+
+@pytest.fixture
+def make_user(services: Services) -> MakeUser:
+    """Store a user directly (no HTTP): `await make_user(email=..., role=Role.ADMIN)`."""
+
+    async def make(
+        email: str = "ann@example.com",
+        password: str = STRONG_PASSWORD,
+        name: str = "Ann",
+        role: Role = Role.USER,
+    ) -> User:
+        return await services.user_factory.create(NewUser(email, password, name, role))
+
+    return make
+
+
+async def bearer_for(client: AsyncTestClient[Any], email: str, password: str = STRONG_PASSWORD) -> dict[str, str]:
+    """Sign in over HTTP and return the Authorization header."""
+    response = await client.post("/api/v1/auth/sign-in", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
