@@ -77,8 +77,12 @@ def make_user(services: Services) -> MakeUser:
     return make
 
 
-async def bearer_for(client: AsyncTestClient[Any], email: str, password: str = STRONG_PASSWORD) -> dict[str, str]:
+async def bearer_for(
+    client: AsyncTestClient[Any], email: str, password: str = STRONG_PASSWORD
+) -> dict[str, str]:
     """Sign in over HTTP and return the Authorization header."""
-    response = await client.post("/api/v1/auth/sign-in", json={"email": email, "password": password})
+    response = await client.post(
+        "/api/v1/auth/sign-in", json={"email": email, "password": password}
+    )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
