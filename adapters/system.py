@@ -9,7 +9,10 @@ from datetime import UTC, datetime
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        # MongoDB stores milliseconds: truncate here so a timestamp reads back equal
+        # from every store (cursors and comparisons rely on it).
+        now = datetime.now(UTC)
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class RandomIdGenerator:

@@ -10,6 +10,11 @@ from adapters.memory import InMemoryStoreProbe
 from adapters.memory.sessions import InMemoryRefreshSessionRepository
 from adapters.memory.throttles import InMemoryThrottleRepository
 from adapters.memory.users import InMemoryUserRepository
+from adapters.mongo.connection import MongoConfig, MongoConnection
+from adapters.mongo.probe import MongoStoreProbe
+from adapters.mongo.sessions import MongoRefreshSessionRepository
+from adapters.mongo.throttles import MongoThrottleRepository
+from adapters.mongo.users import MongoUserRepository
 from adapters.security.argon2_hasher import Argon2Params, Argon2PasswordHasher
 from adapters.security.blocklist import ZxcvbnPasswordBlocklist
 from adapters.security.jwt_tokens import JwtConfig, JwtTokenIssuer
@@ -49,6 +54,8 @@ class Adapters:
     clock: Clock
     ids: IdGenerator
     store: StoreProbe
+    # The Mongo client owner when storage is MongoDB (closed on shutdown), else None.
+    mongo: MongoConnection | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,11 @@ class Services:
     delete_user: DeleteUser
     user_factory: UserFactory
 
+    async def close(self) -> None:
+        """Release connections (the Mongo client); the process is about to end."""
+        if self.adapters.mongo is not None:
+            await self.adapters.mongo.close()
+
 
 def build_adapters(settings: Settings, **overrides: Any) -> Adapters:
     """Real adapters from settings; `overrides` replaces any of them by field name."""
@@ -81,19 +93,55 @@ def build_adapters(settings: Settings, **overrides: Any) -> Adapters:
         return overrides[name] if name in overrides else make()
 
     try:
+        stores = _stores(settings)
         return Adapters(
-            users=pick("users", InMemoryUserRepository),
-            sessions=pick("sessions", InMemoryRefreshSessionRepository),
-            throttles=pick("throttles", InMemoryThrottleRepository),
+            users=pick("users", lambda: stores["users"]),
+            sessions=pick("sessions", lambda: stores["sessions"]),
+            throttles=pick("throttles", lambda: stores["throttles"]),
             hasher=pick("hasher", lambda: _hasher(settings)),
             tokens=pick("tokens", lambda: JwtTokenIssuer(_jwt_config(settings))),
             blocklist=pick("blocklist", ZxcvbnPasswordBlocklist),
             clock=pick("clock", SystemClock),
             ids=pick("ids", RandomIdGenerator),
-            store=pick("store", InMemoryStoreProbe),
+            store=pick("store", lambda: stores["store"]),
+            mongo=pick("mongo", lambda: stores.get("mongo")),
         )
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
+
+
+def _stores(settings: Settings) -> dict[str, Any]:
+    """The repositories of the configured storage (built lazily: no I/O here)."""
+    if settings.storage == "memory":
+        return {
+            "users": InMemoryUserRepository(),
+            "sessions": InMemoryRefreshSessionRepository(),
+            "throttles": InMemoryThrottleRepository(),
+            "store": InMemoryStoreProbe(),
+        }
+    if settings.storage == "embedded" or not settings.mongodb_uri:
+        # The embedded server is a child process owned by the CLI (`app serve`), which
+        # hands its URI over as MONGODB_URI; a bare worker cannot own its lifetime.
+        raise SettingsError(
+            "APP_STORAGE=embedded is started by `app serve`; set MONGODB_URI otherwise"
+        )
+    connection = MongoConnection(
+        MongoConfig(
+            uri=settings.mongodb_uri,
+            database=settings.mongodb_database,
+            driver=settings.mongodb_driver,
+            server_selection_timeout_ms=settings.mongodb_server_selection_timeout_ms,
+            timeout_ms=settings.mongodb_timeout_ms,
+            max_pool_size=settings.mongodb_max_pool_size,
+        )
+    )
+    return {
+        "users": MongoUserRepository(connection),
+        "sessions": MongoRefreshSessionRepository(connection),
+        "throttles": MongoThrottleRepository(connection),
+        "store": MongoStoreProbe(connection),
+        "mongo": connection,
+    }
 
 
 def _hasher(settings: Settings) -> Argon2PasswordHasher:

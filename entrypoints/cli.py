@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from domain.errors import DomainError, InvalidInputError
-from entrypoints.settings import STORAGES, SettingsError, load_settings
+from entrypoints.settings import STORAGES, Settings, SettingsError, load_settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,40 +46,87 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("--storage", choices=STORAGES, help="overrides APP_STORAGE")
     admin.set_defaults(run=_create_admin)
 
+    db = commands.add_parser("db", help="manage the store").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    init = db.add_parser("init", help="create the MongoDB indexes (idempotent)")
+    init.add_argument("--storage", choices=STORAGES, help="overrides APP_STORAGE")
+    init.set_defaults(run=_db_init)
+
     openapi = commands.add_parser("openapi", help="print the OpenAPI 3.1 schema as JSON")
     openapi.set_defaults(run=_openapi)
     return parser
 
 
+@contextlib.contextmanager
+def _store(storage: str | None) -> Iterator[Settings]:
+    """Settings for the chosen storage; for `embedded`, the nx-27017 child process runs
+    for the duration of the block and the rest of the app sees it as plain MongoDB."""
+    if storage:
+        os.environ["APP_STORAGE"] = storage
+    settings = load_settings()
+    if settings.storage != "embedded":
+        yield settings
+        return
+    from adapters.mongo.embedded import EmbeddedMongo, EmbeddedStoreError
+
+    store = EmbeddedMongo(settings.data_dir)
+    try:
+        store.start()
+    except EmbeddedStoreError as exc:
+        raise SettingsError(f"embedded store: {exc}") from None
+    try:
+        os.environ.update(APP_STORAGE="mongo", MONGODB_URI=store.uri)
+        print(f"embedded store: {store.data_dir.resolve()} ({store.uri})", file=sys.stderr)
+        yield load_settings()
+    finally:
+        store.stop()
+
+
 def _serve(args: argparse.Namespace) -> int:
+    # Imported here: only the server needs granian.
     from granian.constants import Interfaces
     from granian.server import Server
 
-    if args.storage:
-        os.environ["APP_STORAGE"] = args.storage
-    load_settings()  # fail fast, before the server starts its worker
-    print(f"serving on http://{args.host}:{args.port} (API docs at /schema)", file=sys.stderr)
-    Server(
-        "entrypoints.asgi:app",
-        address=args.host,
-        port=args.port,
-        interface=Interfaces.ASGI,
-        factory=True,
-        workers=1,
-        log_access=False,
-    ).serve()
+    with _store(args.storage):
+        print(f"serving on http://{args.host}:{args.port} (API docs at /schema)", file=sys.stderr)
+        Server(
+            "entrypoints.asgi:app",
+            address=args.host,
+            port=args.port,
+            interface=Interfaces.ASGI,
+            factory=True,
+            workers=1,
+            log_access=False,
+        ).serve()
+    return 0
+
+
+def _db_init(args: argparse.Namespace) -> int:
+    from adapters.mongo.connection import ensure_indexes
+    from entrypoints.bootstrap import build_services
+
+    with _store(args.storage) as settings:
+        mongo = build_services(settings).adapters.mongo
+        if mongo is None:
+            print("nothing to initialise: the memory store has no indexes", file=sys.stderr)
+            return 0
+
+        async def init() -> None:
+            await ensure_indexes(await mongo.database())
+            await mongo.close()
+
+        asyncio.run(init())
+    print("indexes ensured")
     return 0
 
 
 def _create_admin(args: argparse.Namespace) -> int:
     from application.users.create_user import NewUser
-    from domain.users import Role
+    from domain.users import Role, User
     from entrypoints.bootstrap import build_services
 
-    if args.storage:
-        os.environ["APP_STORAGE"] = args.storage
-    settings = load_settings()
-    if settings.storage == "memory":
+    if (args.storage or load_settings().storage) == "memory":
         print(
             "users create-admin needs a persistent store: with --storage memory the admin "
             "would vanish when this command exits.",
@@ -86,11 +134,19 @@ def _create_admin(args: argparse.Namespace) -> int:
         )
         return 2
     password = os.environ.get("APP_ADMIN_PASSWORD") or getpass.getpass("Password: ")
-    services = build_services(settings)
+
+    async def create(settings: Settings) -> User:
+        services = build_services(settings)
+        try:
+            return await services.user_factory.create(
+                NewUser(args.email, password, args.name, Role.ADMIN)
+            )
+        finally:
+            await services.close()
+
     try:
-        user = asyncio.run(
-            services.user_factory.create(NewUser(args.email, password, args.name, Role.ADMIN))
-        )
+        with _store(args.storage) as settings:
+            user = asyncio.run(create(settings))
     except InvalidInputError as exc:
         for error in exc.errors:
             print(f"{error.field}: {error.message}", file=sys.stderr)
@@ -106,7 +162,7 @@ def _openapi(args: argparse.Namespace) -> int:
     from entrypoints.bootstrap import build_services
     from entrypoints.http.app import create_app
 
-    app = create_app(build_services(load_settings({"APP_ENV": "local"})))
+    app = create_app(build_services(load_settings({"APP_ENV": "local", "APP_STORAGE": "memory"})))
     print(json.dumps(app.openapi_schema.to_schema(), indent=2, sort_keys=True))
     return 0
 

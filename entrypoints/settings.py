@@ -16,8 +16,8 @@ from typing import TypeVar
 T = TypeVar("T")
 
 ENVIRONMENTS = ("local", "test", "dev", "prod")
-# "embedded" and "mongo" arrive with the MongoDB adapter.
-STORAGES = ("memory",)
+STORAGES = ("embedded", "memory", "mongo")
+MONGODB_DRIVERS = ("pymongo", "motor")
 
 
 class SettingsError(ValueError):
@@ -27,8 +27,14 @@ class SettingsError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Settings:
     environment: str = "local"
-    storage: str = "memory"
-    mongodb_uri: str = ""
+    storage: str = "embedded"
+    mongodb_uri: str = field(default="", repr=False)
+    mongodb_driver: str = "pymongo"
+    mongodb_database: str = "serverless_auth"
+    mongodb_server_selection_timeout_ms: int = 2000
+    mongodb_timeout_ms: int = 3000
+    mongodb_max_pool_size: int = 10
+    data_dir: str = ".data"
     log_level: str = "INFO"
     jwt_algorithm: str = "HS256"
     jwt_secret: str = field(default="", repr=False)
@@ -102,7 +108,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     d = Settings()
     environment = _get(env, "APP_ENV", _choice(ENVIRONMENTS), d.environment)
     mongodb_uri = env.get("MONGODB_URI", "")
-    storage = _get(env, "APP_STORAGE", _choice(STORAGES), d.storage)
+    # A MongoDB URI selects MongoDB; tests default to memory; everything else to embedded.
+    default_storage = "mongo" if mongodb_uri else "memory" if environment == "test" else "embedded"
+    storage = _get(env, "APP_STORAGE", _choice(STORAGES), default_storage)
+    if storage == "mongo" and not mongodb_uri:
+        raise SettingsError("MONGODB_URI: required when APP_STORAGE=mongo")
+    on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
     algorithm = _get(env, "JWT_ALGORITHM", _choice(("HS256", "EdDSA")), d.jwt_algorithm)
     secret = env.get("JWT_SECRET", "")
     if algorithm == "HS256" and not secret:
@@ -114,6 +125,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         environment=environment,
         storage=storage,
         mongodb_uri=mongodb_uri,
+        mongodb_driver=_get(env, "MONGODB_DRIVER", _choice(MONGODB_DRIVERS), d.mongodb_driver),
+        mongodb_database=env.get("MONGODB_DATABASE", d.mongodb_database),
+        mongodb_server_selection_timeout_ms=_get(
+            env,
+            "MONGODB_SERVER_SELECTION_TIMEOUT_MS",
+            _positive_int,
+            d.mongodb_server_selection_timeout_ms,
+        ),
+        mongodb_timeout_ms=_get(env, "MONGODB_TIMEOUT_MS", _positive_int, d.mongodb_timeout_ms),
+        # One Lambda instance serves one request at a time: a small pool is enough.
+        mongodb_max_pool_size=_get(
+            env, "MONGODB_MAX_POOL_SIZE", _positive_int, 2 if on_lambda else d.mongodb_max_pool_size
+        ),
+        data_dir=env.get("APP_DATA_DIR", d.data_dir),
         log_level=_get(
             env, "LOG_LEVEL", _choice(("DEBUG", "INFO", "WARNING", "ERROR")), d.log_level
         ),

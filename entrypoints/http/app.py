@@ -43,6 +43,7 @@ def create_app(services: Services) -> Litestar:
         middleware=[DefineMiddleware(SecurityHeadersMiddleware)],
         openapi_config=openapi_config(),
         request_max_body_size=services.settings.max_body_bytes,
+        on_shutdown=[services.close],
         logging_config=None,
         debug=False,
     )

@@ -1,0 +1,110 @@
+"""The embedded local store: an `nx-27017` MongoDB wire-protocol server (SQLite-backed)
+run as a child process on a free loopback port, so the default local run persists data
+and exercises the production Mongo adapter."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+DB_FILE = "serverless-auth.db"
+
+
+class EmbeddedStoreError(RuntimeError):
+    """The embedded server could not be started."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _executable() -> str:
+    # Prefer the one installed beside this interpreter (the project's venv).
+    beside = Path(sys.executable).with_name("nx-27017")
+    found = str(beside) if beside.exists() else shutil.which("nx-27017")
+    if not found:
+        raise EmbeddedStoreError(
+            "nx-27017 is not installed; run `make install` or use --storage memory"
+        )
+    return found
+
+
+class EmbeddedMongo:
+    """Start with `with EmbeddedMongo(data_dir) as store: store.uri`; stopped on exit."""
+
+    def __init__(
+        self, data_dir: Path | str, host: str = "127.0.0.1", port: int | None = None
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self.port = port or free_port(host)
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://{self.host}:{self.port}/?directConnection=true"
+
+    def start(self, timeout: float = 15.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        command = [
+            _executable(),
+            "--db", str(self.data_dir / DB_FILE),
+            "--host", self.host,
+            "-p", str(self.port),
+            "--log-file", str(self.data_dir / "nx-27017.log"),
+            "--pid-file", str(self.data_dir / f"nx-27017-{self.port}.pid"),
+        ]  # fmt: skip
+        self._process = subprocess.Popen(  # noqa: S603 - fixed executable, no shell
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise EmbeddedStoreError(
+                    f"nx-27017 exited with code {self._process.returncode}; "
+                    f"see {self.data_dir / 'nx-27017.log'}"
+                )
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection((self.host, self.port), 0.2),
+            ):
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise EmbeddedStoreError(f"nx-27017 did not accept connections within {timeout:.0f} s")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def kill(self) -> None:
+        """Crash the server (SIGKILL), as fault tests need."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+    def __enter__(self) -> EmbeddedMongo:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
