@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 
+from adapters.mongo.embedded import EmbeddedMongo
 from adapters.security.argon2_hasher import Argon2Params, Argon2PasswordHasher
 from application.users.create_user import NewUser
 from domain.users import Role, User
@@ -86,3 +89,19 @@ async def bearer_for(
     )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture(scope="session")
+def nx_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedMongo]:
+    """A real nx-27017 MongoDB wire-protocol server over TCP, one per test session."""
+    with EmbeddedMongo(tmp_path_factory.mktemp("nx-27017")) as server:
+        yield server
+
+
+def mongo_test_uri(nx: EmbeddedMongo) -> str:
+    """MONGODB_TEST_URI (a real MongoDB/Atlas) when set, else the nx-27017 server."""
+    return os.environ.get("MONGODB_TEST_URI") or nx.uri
+
+
+def unique_database() -> str:
+    return f"test_{uuid.uuid4().hex[:12]}"

@@ -14,8 +14,6 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-DB_FILE = "serverless-auth.db"
-
 
 class EmbeddedStoreError(RuntimeError):
     """The embedded server could not be started."""
@@ -57,7 +55,8 @@ class EmbeddedMongo:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         command = [
             _executable(),
-            "--db", str(self.data_dir / DB_FILE),
+            # One SQLite file per logical database (<name>.db), isolated from each other.
+            "--data-dir", str(self.data_dir),
             "--host", self.host,
             "-p", str(self.port),
             "--log-file", str(self.data_dir / "nx-27017.log"),

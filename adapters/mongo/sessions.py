@@ -42,9 +42,15 @@ class MongoRefreshSessionRepository:
 
     @store_call
     async def spend(self, token_hash: str, now: datetime) -> bool:
-        result = await (await self._sessions()).update_one(
+        # A conditional replace, not `$set`: the embedded server stores dates written by
+        # update operators as strings. The filter still makes it a compare-and-set.
+        sessions = await self._sessions()
+        doc = await sessions.find_one({"_id": token_hash})
+        if doc is None:
+            return False
+        result = await sessions.replace_one(
             {"_id": token_hash, "spent_at": None, "revoked": False, "expires_at": {"$gt": now}},
-            {"$set": {"spent_at": now}},
+            {**{name: doc[name] for name in FIELDS}, "spent_at": now},
         )
         return bool(result.modified_count == 1)
 

@@ -52,19 +52,12 @@ class MongoThrottleRepository:
                 return state
             fresh = now - doc["last_failure_at"] >= window
             state = ThrottleState(1 if fresh else doc["failures"] + 1, now)
-            result = await collection.update_one(
-                {
-                    "_id": key,
-                    "failures": doc["failures"],
-                    "last_failure_at": doc["last_failure_at"],
-                },
-                {
-                    "$set": {
-                        "failures": state.failures,
-                        "last_failure_at": now,
-                        "expire_at": now + window,
-                    }
-                },
+            # A conditional replace, not `$set`/`$inc`: the embedded server stores dates
+            # written by update operators as strings (and has no update pipelines).
+            previous = {"failures": doc["failures"], "last_failure_at": doc["last_failure_at"]}
+            result = await collection.replace_one(
+                {"_id": key, **previous},
+                {"failures": state.failures, "last_failure_at": now, "expire_at": now + window},
             )
             if result.modified_count == 1:
                 return state

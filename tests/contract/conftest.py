@@ -1,0 +1,50 @@
+"""One contract suite per repository port, run against every adapter of it:
+in-memory, Mongo via PyMongo async and via Motor over TCP to nx-27017, and a real
+MongoDB when MONGODB_TEST_URI is set (then it replaces nx-27017 as the target)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from adapters.memory.sessions import InMemoryRefreshSessionRepository
+from adapters.memory.throttles import InMemoryThrottleRepository
+from adapters.memory.users import InMemoryUserRepository
+from adapters.mongo.connection import MongoConfig, MongoConnection
+from adapters.mongo.embedded import EmbeddedMongo
+from adapters.mongo.sessions import MongoRefreshSessionRepository
+from adapters.mongo.throttles import MongoThrottleRepository
+from adapters.mongo.users import MongoUserRepository
+from tests.conftest import mongo_test_uri, unique_database
+
+
+@dataclass
+class Stores:
+    users: Any
+    sessions: Any
+    throttles: Any
+
+
+@pytest.fixture(params=["memory", "pymongo", "motor"])
+async def stores(request: pytest.FixtureRequest, nx_server: EmbeddedMongo) -> AsyncIterator[Stores]:
+    if request.param == "memory":
+        yield Stores(
+            InMemoryUserRepository(),
+            InMemoryRefreshSessionRepository(),
+            InMemoryThrottleRepository(),
+        )
+        return
+    name = unique_database()
+    connection = MongoConnection(
+        MongoConfig(uri=mongo_test_uri(nx_server), database=name, driver=request.param)
+    )
+    yield Stores(
+        MongoUserRepository(connection),
+        MongoRefreshSessionRepository(connection),
+        MongoThrottleRepository(connection),
+    )
+    await connection.client().drop_database(name)
+    await connection.close()
