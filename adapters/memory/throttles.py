@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain.auth import ThrottleState
+from domain.auth import ThrottlePolicy, ThrottleState
 
 
 class InMemoryThrottleRepository:
@@ -20,6 +20,13 @@ class InMemoryThrottleRepository:
         state = ThrottleState(failures, now)
         self._states[key] = state
         return state
+
+    async def reserve_attempt(self, key: str, now: datetime, policy: ThrottlePolicy) -> int:
+        # No await between check and write: atomic on the event loop.
+        wait = policy.retry_after(self._states.get(key), now)
+        if wait == 0:
+            await self.record_failure(key, now, policy.window)
+        return wait
 
     async def clear(self, key: str) -> None:
         self._states.pop(key, None)

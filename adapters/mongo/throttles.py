@@ -7,17 +7,23 @@ from pymongo.errors import DuplicateKeyError
 
 from adapters.mongo.connection import THROTTLES, MongoConnection
 from adapters.mongo.errors import store_call
-from domain.auth import ThrottleState
+from domain.auth import ThrottlePolicy, ThrottleState
 from domain.errors import StoreUnavailableError
 
 MAX_RACE_RETRIES = 8
 
 
+def _state(doc: dict[str, Any] | None) -> ThrottleState | None:
+    return ThrottleState(doc["failures"], doc["last_failure_at"]) if doc else None
+
+
 class MongoThrottleRepository:
     """Failure counters shared by all instances; TTL removes idle ones.
 
-    The increment is a compare-and-set on the previous value rather than an update
-    pipeline (which the embedded server lacks), retried when another instance wins.
+    Every write is a compare-and-set on the value just read (an insert for a new key, a
+    conditional replace otherwise), retried when another instance won the race. Not
+    `$inc`/`$set`: the embedded server stores dates written by update operators as
+    strings and has no update pipelines.
     """
 
     def __init__(self, connection: MongoConnection) -> None:
@@ -28,41 +34,48 @@ class MongoThrottleRepository:
 
     @store_call
     async def get(self, key: str) -> ThrottleState | None:
-        doc = await (await self._throttles()).find_one({"_id": key})
-        return ThrottleState(doc["failures"], doc["last_failure_at"]) if doc else None
+        return _state(await (await self._throttles()).find_one({"_id": key}))
 
     @store_call
     async def record_failure(self, key: str, now: datetime, window: timedelta) -> ThrottleState:
         collection = await self._throttles()
         for _ in range(MAX_RACE_RETRIES):
             doc = await collection.find_one({"_id": key})
-            if doc is None:
-                state = ThrottleState(1, now)
-                try:
-                    await collection.insert_one(
-                        {
-                            "_id": key,
-                            "failures": 1,
-                            "last_failure_at": now,
-                            "expire_at": now + window,
-                        }
-                    )
-                except DuplicateKeyError:
-                    continue
+            state = await self._count(collection, key, doc, now, window)
+            if state is not None:
                 return state
-            fresh = now - doc["last_failure_at"] >= window
-            state = ThrottleState(1 if fresh else doc["failures"] + 1, now)
-            # A conditional replace, not `$set`/`$inc`: the embedded server stores dates
-            # written by update operators as strings (and has no update pipelines).
-            previous = {"failures": doc["failures"], "last_failure_at": doc["last_failure_at"]}
-            result = await collection.replace_one(
-                {"_id": key, **previous},
-                {"failures": state.failures, "last_failure_at": now, "expire_at": now + window},
-            )
-            if result.modified_count == 1:
-                return state
+        raise StoreUnavailableError(message="The failure counter is too contended; try again.")
+
+    @store_call
+    async def reserve_attempt(self, key: str, now: datetime, policy: ThrottlePolicy) -> int:
+        collection = await self._throttles()
+        for _ in range(MAX_RACE_RETRIES):
+            doc = await collection.find_one({"_id": key})
+            wait = policy.retry_after(_state(doc), now)
+            if wait:
+                return wait
+            if await self._count(collection, key, doc, now, policy.window) is not None:
+                return 0
         raise StoreUnavailableError(message="The failure counter is too contended; try again.")
 
     @store_call
     async def clear(self, key: str) -> None:
         await (await self._throttles()).delete_one({"_id": key})
+
+    @staticmethod
+    async def _count(
+        collection: Any, key: str, doc: dict[str, Any] | None, now: datetime, window: timedelta
+    ) -> ThrottleState | None:
+        """Write `doc`'s successor; None when a concurrent writer changed it first."""
+        fresh = doc is None or now - doc["last_failure_at"] >= window
+        state = ThrottleState(1 if fresh else doc["failures"] + 1, now)  # type: ignore[index]
+        new = {"failures": state.failures, "last_failure_at": now, "expire_at": now + window}
+        if doc is None:
+            try:
+                await collection.insert_one({"_id": key, **new})
+            except DuplicateKeyError:
+                return None
+            return state
+        previous = {"failures": doc["failures"], "last_failure_at": doc["last_failure_at"]}
+        result = await collection.replace_one({"_id": key, **previous}, new)
+        return state if result.modified_count == 1 else None

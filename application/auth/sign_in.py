@@ -65,12 +65,16 @@ class SignIn:
         now = self._clock.now()
         account_key = "acct:" + hashlib.sha256(command.email.strip().lower().encode()).hexdigest()
         ip_key = "ip:" + command.client_ip
-        keys = ((account_key, self._throttling.per_account), (ip_key, self._throttling.per_ip))
-        for key, policy in keys:
-            wait = policy.retry_after(await self._throttles.get(key), now)
-            if wait:
-                log.info("sign_in", extra={"outcome": "throttled", "client_ip": command.client_ip})
-                raise TooManyAttemptsError(wait)
+        per_ip = self._throttling.per_ip
+        wait = per_ip.retry_after(await self._throttles.get(ip_key), now)
+        # The account attempt is counted before the password is checked (and forgotten
+        # on success), so a burst of parallel guesses cannot share the free attempts.
+        wait = wait or await self._throttles.reserve_attempt(
+            account_key, now, self._throttling.per_account
+        )
+        if wait:
+            log.info("sign_in", extra={"outcome": "throttled", "client_ip": command.client_ip})
+            raise TooManyAttemptsError(wait)
         user = await self._find(command.email)
         if user is None:
             await self._hasher.verify_dummy(command.password)
@@ -82,8 +86,7 @@ class SignIn:
                 extra={"outcome": "success", "user_id": user.id, "client_ip": command.client_ip},
             )
             return await self._sessions.start(user, now)
-        for key, policy in keys:
-            await self._throttles.record_failure(key, now, policy.window)
+        await self._throttles.record_failure(ip_key, now, per_ip.window)
         log.info(
             "sign_in",
             extra={

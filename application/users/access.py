@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from application.ports.user_repository import UserRepository
 from domain.errors import LastAdminError, PermissionDeniedError, UserNotFoundError
 from domain.users import User
@@ -25,4 +27,17 @@ def require_admin(actor: User) -> None:
 async def ensure_not_last_admin(users: UserRepository, target: User) -> None:
     """Refuse to remove admin rights from the only admin left."""
     if target.is_admin and await users.count_admins() <= 1:
+        raise LastAdminError
+
+
+async def undo_if_no_admin_left(users: UserRepository, undo: Callable[[], Awaitable[None]]) -> None:
+    """The second half of the last-admin rule, after an admin was removed or demoted.
+
+    Two admins removing each other at once both pass `ensure_not_last_admin`, and the
+    store cannot condition a write on a count. So count again after the write and, if
+    no admin is left, undo it: the racing requests may both be refused, but an admin
+    always remains.
+    """
+    if await users.count_admins() == 0:
+        await undo()
         raise LastAdminError

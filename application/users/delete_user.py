@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from application.ports.refresh_session_repository import RefreshSessionRepository
 from application.ports.user_repository import UserRepository
-from application.users.access import ensure_not_last_admin, load_visible
+from application.users.access import ensure_not_last_admin, load_visible, undo_if_no_admin_left
 from domain.errors import UserNotFoundError
 from domain.users import User
 
@@ -31,4 +31,6 @@ class DeleteUser:
         await ensure_not_last_admin(self._users, target)
         if not await self._users.delete(target.id):
             raise UserNotFoundError
+        if target.is_admin:
+            await undo_if_no_admin_left(self._users, lambda: self._users.add(target))
         await self._sessions.revoke_user(target.id)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from application.ports.system import Clock
 from application.ports.user_repository import UserRepository
-from application.users.access import ensure_not_last_admin, load_visible
+from application.users.access import ensure_not_last_admin, load_visible, undo_if_no_admin_left
 from domain.errors import PermissionDeniedError, StaleVersionError
 from domain.users import Email, Role, User, normalize_name
 
@@ -51,4 +51,9 @@ class UpdateUser:
             return target
         updated = target.changed(self._clock.now(), **changes)
         await self._users.update(updated, expected_version=command.expected_version)
+        if target.is_admin and not updated.is_admin:
+            restored = updated.changed(self._clock.now(), role=Role.ADMIN)
+            await undo_if_no_admin_left(
+                self._users, lambda: self._users.update(restored, expected_version=updated.version)
+            )
         return updated

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.auth import ThrottleState
+from domain.auth import ThrottlePolicy, ThrottleState
 from tests.contract.conftest import Stores
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -44,3 +44,27 @@ async def test_concurrent_failures_are_all_counted(stores: Stores) -> None:
     state = await stores.throttles.get("k")
     assert state is not None
     assert state.failures == 8
+
+
+async def test_a_reservation_counts_the_attempt_while_free_attempts_remain(stores: Stores) -> None:
+    policy = ThrottlePolicy(free_attempts=2, window=WINDOW)
+    assert await stores.throttles.reserve_attempt("k", NOW, policy) == 0
+    assert await stores.throttles.reserve_attempt("k", NOW, policy) == 0
+    assert await stores.throttles.get("k") == ThrottleState(2, NOW)
+
+
+async def test_a_refused_reservation_waits_and_does_not_extend_the_wait(stores: Stores) -> None:
+    policy = ThrottlePolicy(free_attempts=1, window=WINDOW, base_delay=timedelta(seconds=10))
+    await stores.throttles.reserve_attempt("k", NOW, policy)
+    wait = await stores.throttles.reserve_attempt("k", NOW + timedelta(seconds=4), policy)
+    assert wait == 6
+    assert await stores.throttles.get("k") == ThrottleState(1, NOW)
+    assert await stores.throttles.reserve_attempt("k", NOW + timedelta(seconds=10), policy) == 0
+
+
+async def test_concurrent_reservations_cannot_share_the_free_attempts(stores: Stores) -> None:
+    policy = ThrottlePolicy(free_attempts=3, window=WINDOW)
+    waits = await asyncio.gather(
+        *(stores.throttles.reserve_attempt("k", NOW, policy) for _ in range(12))
+    )
+    assert waits.count(0) == 3
