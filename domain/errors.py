@@ -54,6 +54,10 @@ class AuthenticationError(DomainError):
     default_message = "The token is missing, invalid, expired or revoked."
 
 
+class CredentialsMissingError(AuthenticationError):
+    default_message = "An access token is required."
+
+
 class PermissionDeniedError(DomainError):
     default_message = "You are not allowed to do this."
 

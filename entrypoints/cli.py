@@ -125,6 +125,7 @@ def _create_admin(args: argparse.Namespace) -> int:
     from application.users.create_user import NewUser
     from domain.users import Role, User
     from entrypoints.bootstrap import build_services
+    from entrypoints.http.validation import checked_email
 
     if (args.storage or load_settings().storage) == "memory":
         print(
@@ -139,7 +140,7 @@ def _create_admin(args: argparse.Namespace) -> int:
         services = build_services(settings)
         try:
             return await services.user_factory.create(
-                NewUser(args.email, password, args.name, Role.ADMIN)
+                NewUser(checked_email(args.email), password, args.name, Role.ADMIN)
             )
         finally:
             await services.close()

@@ -8,7 +8,13 @@ from application.ports.refresh_session_repository import RefreshSessionRepositor
 from application.ports.system import Clock
 from application.ports.user_repository import UserRepository
 from domain.auth import PasswordPolicy
-from domain.errors import AuthenticationError, FieldError, InvalidInputError, StaleVersionError
+from domain.errors import (
+    AuthenticationError,
+    FieldError,
+    InvalidCredentialsError,
+    InvalidInputError,
+    StaleVersionError,
+)
 from domain.users import User
 
 MAX_ATTEMPTS = 3
@@ -48,7 +54,7 @@ class ChangePassword:
     async def execute(self, command: ChangePasswordCommand) -> None:
         user = command.actor
         if not await self._hasher.verify(user.password_hash, command.current_password):
-            raise AuthenticationError("The current password is incorrect.")
+            raise InvalidCredentialsError("The current password is incorrect.")
         self._policy.check(
             command.new_password,
             email=user.email.value,

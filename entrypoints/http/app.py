@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from litestar import Litestar
 from litestar.di import Provide
-from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -13,7 +12,7 @@ from entrypoints.bootstrap import Services
 from entrypoints.http.auth import AuthController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.health import HealthController
-from entrypoints.http.middleware import SecurityHeadersMiddleware
+from entrypoints.http.middleware import add_security_headers
 from entrypoints.http.users import UsersController
 
 API_VERSION = "1.0.0"
@@ -40,7 +39,7 @@ def create_app(services: Services) -> Litestar:
         route_handlers=[AuthController, UsersController, HealthController],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        middleware=[DefineMiddleware(SecurityHeadersMiddleware)],
+        before_send=[add_security_headers],
         openapi_config=openapi_config(),
         request_max_body_size=services.settings.max_body_bytes,
         on_shutdown=[services.close],

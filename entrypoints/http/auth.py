@@ -12,6 +12,7 @@ from application.auth.sign_out import SignOutCommand
 from application.auth.sign_up import SignUpCommand
 from entrypoints.bootstrap import Services
 from entrypoints.http.dependencies import client_ip
+from entrypoints.http.openapi import BODY, problems
 from entrypoints.http.schemas import (
     RefreshTokenIn,
     SignInIn,
@@ -28,7 +29,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]  # noqa: RUF012 - Litestar's declared class attribute
 
-    @post("/sign-up", operation_id="signUp", status_code=201)
+    @post("/sign-up", operation_id="signUp", status_code=201, responses=problems(*BODY, 409, 503))
     async def sign_up(self, data: SignUpIn, services: Services) -> SignUpOut:
         """Create an account (role `user`) and sign it in. 409 if the email is taken,
         422 if the email or password breaks a rule."""
@@ -36,7 +37,9 @@ class AuthController(Controller):
         result = await services.sign_up.execute(command)
         return SignUpOut(user_out(result.user), tokens_out(result.tokens))
 
-    @post("/sign-in", operation_id="signIn", status_code=200)
+    @post(
+        "/sign-in", operation_id="signIn", status_code=200, responses=problems(*BODY, 401, 429, 503)
+    )
     async def sign_in(
         self, data: SignInIn, services: Services, request: Request[Any, Any, Any]
     ) -> TokenPairOut:
@@ -45,13 +48,13 @@ class AuthController(Controller):
         command = SignInCommand(data.email, data.password, client_ip(request))
         return tokens_out(await services.sign_in.execute(command))
 
-    @post("/refresh", operation_id="refresh", status_code=200)
+    @post("/refresh", operation_id="refresh", status_code=200, responses=problems(*BODY, 401, 503))
     async def refresh(self, data: RefreshTokenIn, services: Services) -> TokenPairOut:
         """Rotate a refresh token. The presented token is spent; presenting it again
         later revokes its whole family."""
         return tokens_out(await services.refresh.execute(RefreshCommand(data.refresh_token)))
 
-    @post("/sign-out", operation_id="signOut", status_code=204)
+    @post("/sign-out", operation_id="signOut", status_code=204, responses=problems(*BODY, 503))
     async def sign_out(self, data: RefreshTokenIn, services: Services) -> None:
         """Revoke the refresh token's family. Idempotent: 204 for unknown tokens too."""
         await services.sign_out.execute(SignOutCommand(data.refresh_token))

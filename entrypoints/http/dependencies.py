@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request
 
-from domain.errors import AuthenticationError
+from domain.errors import CredentialsMissingError
 from domain.users import User
 from entrypoints.bootstrap import Services
 
@@ -15,7 +15,7 @@ async def provide_current_user(request: Request[Any, Any, Any], services: Servic
     """The user of the bearer token, loaded once per request (the token-version check)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationError("An access token is required.")
+        raise CredentialsMissingError
     return await services.authenticate.execute(token.strip())
 
 

@@ -7,6 +7,7 @@ status; anything else is a generic 500 whose details go to the log only.
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -14,11 +15,11 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from domain import errors as e
+from entrypoints.http.openapi import PROBLEM_JSON
 from entrypoints.http.schemas import FieldErrorOut, ProblemOut
 
 log = logging.getLogger("http.errors")
 
-PROBLEM_JSON = "application/problem+json"
 
 # Most specific first: the first matching class wins.
 PROBLEMS: list[tuple[type[e.DomainError], int, str]] = [
@@ -64,9 +65,9 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Res
     status, slug = match
     headers: dict[str, str] = {}
     if status == 401:
-        headers["WWW-Authenticate"] = (
-            'Bearer error="invalid_token"' if slug == "unauthenticated" else "Bearer"
-        )
+        # RFC 6750 §3.1: no error code when the request carried no token at all.
+        invalid = slug == "unauthenticated" and not isinstance(exc, e.CredentialsMissingError)
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"' if invalid else "Bearer"
     if isinstance(exc, e.TooManyAttemptsError | e.ServiceBusyError):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     field_errors = None
@@ -75,17 +76,27 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Res
     return problem(status, slug, exc.message, request=request, errors=field_errors, headers=headers)
 
 
+# msgspec names the offending body field inside its message; point `field` at it.
+FIELD_IN_MESSAGE = re.compile(r"(?:field `([^`]+)`|at `\$\.([A-Za-z_][\w]*))")
+
+
+def _field_error(item: dict[str, Any]) -> FieldErrorOut:
+    message = str(item.get("message", ""))
+    field = str(item.get("key") or item.get("source") or "body")
+    found = FIELD_IN_MESSAGE.search(message)
+    if field == "data" and found:
+        field = found.group(1) or found.group(2)
+    elif field == "data":
+        field = "body"
+    return FieldErrorOut(field, message)
+
+
 def validation_error_handler(
     request: Request[Any, Any, Any], exc: Exception
 ) -> Response[ProblemOut]:
     assert isinstance(exc, ValidationException)  # noqa: S101
-    field_errors = [
-        FieldErrorOut(
-            str(item.get("key") or item.get("source") or "body"), str(item.get("message", ""))
-        )
-        for item in (exc.extra if isinstance(exc.extra, list) else [])
-        if isinstance(item, dict)
-    ]
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    field_errors = [_field_error(item) for item in extra if isinstance(item, dict)]
     return problem(
         422,
         "invalid-input",

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Controller, get
 
 from entrypoints.bootstrap import Services
+from entrypoints.http.openapi import problems
 from entrypoints.http.schemas import HealthOut
 
 
@@ -18,7 +19,7 @@ class HealthController(Controller):
         """Liveness: the process answers. No I/O."""
         return HealthOut("ok")
 
-    @get("/health/ready", operation_id="ready")
+    @get("/health/ready", operation_id="ready", responses=problems(503))
     async def ready(self, services: Services) -> HealthOut:
         """Readiness: the store answers a ping within its timeout, else 503."""
         await services.adapters.store.ping()

@@ -1,13 +1,12 @@
-"""Headers every response carries, as a plain ASGI middleware (cheap on the hot path)."""
+"""Headers every response carries, added in Litestar's app-level `before_send` hook so
+that they reach responses the router makes too (404, 405), not only matched routes."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 REQUEST_ID_HEADER = b"x-request-id"
 # A client-sent id is echoed only if it cannot smuggle anything into logs or headers.
@@ -29,39 +28,24 @@ DOCS_PREFIX = "/schema"
 
 
 def request_id_of(scope: Scope) -> str:
-    state: dict[str, Any] = scope.setdefault("state", {})
-    return str(state.get("request_id", ""))
+    """The request's id: the client's if sane, else a new one; fixed once computed."""
+    state = scope.setdefault("state", {})
+    request_id = state.get("request_id")
+    if request_id is None:
+        sent = next((v for k, v in scope.get("headers", ()) if k == REQUEST_ID_HEADER), b"")
+        request_id = sent.decode() if SANE_REQUEST_ID.match(sent) else uuid.uuid4().hex
+        state["request_id"] = request_id
+    return str(request_id)
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        request_id = b""
-        for name, value in scope["headers"]:
-            if name == REQUEST_ID_HEADER:
-                request_id = value if SANE_REQUEST_ID.match(value) else b""
-                break
-        if not request_id:
-            request_id = uuid.uuid4().hex.encode()
-        scope.setdefault("state", {})["request_id"] = request_id.decode()
-        extra = (
-            COMMON_HEADERS
-            if scope["path"].startswith(DOCS_PREFIX)
-            else COMMON_HEADERS + API_HEADERS
-        )
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in extra if h[0] not in present)
-                headers.append((REQUEST_ID_HEADER, request_id))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    if message["type"] != "http.response.start":
+        return
+    extra = (
+        COMMON_HEADERS if scope["path"].startswith(DOCS_PREFIX) else COMMON_HEADERS + API_HEADERS
+    )
+    headers = list(message.get("headers", []))
+    present = {name.lower() for name, _ in headers}
+    headers.extend(h for h in extra if h[0] not in present)
+    headers.append((REQUEST_ID_HEADER, request_id_of(scope).encode()))
+    message["headers"] = headers

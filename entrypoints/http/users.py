@@ -21,6 +21,7 @@ from domain.users import Role, User
 from entrypoints.bootstrap import Services
 from entrypoints.http.dependencies import provide_current_user
 from entrypoints.http.etags import etag_of, version_from_if_match
+from entrypoints.http.openapi import BODY, problems
 from entrypoints.http.schemas import (
     ChangePasswordIn,
     CreateUserIn,
@@ -45,12 +46,17 @@ class UsersController(Controller):
     security = BEARER
     dependencies = {"current_user": Provide(provide_current_user)}  # noqa: RUF012
 
-    @get("/me", operation_id="getMe")
+    @get("/me", operation_id="getMe", responses=problems(401, 503))
     async def get_me(self, current_user: User) -> Response[UserOut]:
         """The signed-in user, with an `ETag` for conditional updates."""
         return with_etag(current_user)
 
-    @post("/me/password", operation_id="changePassword", status_code=204)
+    @post(
+        "/me/password",
+        operation_id="changePassword",
+        status_code=204,
+        responses=problems(*BODY, 401, 503),
+    )
     async def change_password(
         self, data: ChangePasswordIn, current_user: User, services: Services
     ) -> None:
@@ -59,7 +65,7 @@ class UsersController(Controller):
         command = ChangePasswordCommand(current_user, data.current_password, data.new_password)
         await services.change_password.execute(command)
 
-    @get("/", operation_id="listUsers")
+    @get("/", operation_id="listUsers", responses=problems(400, 401, 403, 422, 503))
     async def list_users(
         self,
         current_user: User,
@@ -71,7 +77,12 @@ class UsersController(Controller):
         page = await services.list_users.execute(ListUsersQuery(current_user, limit, cursor))
         return page_out(page)
 
-    @post("/", operation_id="createUser", status_code=201)
+    @post(
+        "/",
+        operation_id="createUser",
+        status_code=201,
+        responses=problems(*BODY, 401, 403, 409, 503),
+    )
     async def create_user(
         self, data: CreateUserIn, current_user: User, services: Services
     ) -> Response[UserOut]:
@@ -82,14 +93,18 @@ class UsersController(Controller):
         response.headers["Location"] = f"{self.path}/{user.id}"
         return response
 
-    @get("/{user_id:str}", operation_id="getUser")
+    @get("/{user_id:str}", operation_id="getUser", responses=problems(400, 401, 404, 422, 503))
     async def get_user(
         self, user_id: str, current_user: User, services: Services
     ) -> Response[UserOut]:
         """Yourself, or anyone if you are an admin; 404 otherwise."""
         return with_etag(await services.get_user.execute(GetUserQuery(current_user, user_id)))
 
-    @patch("/{user_id:str}", operation_id="updateUser")
+    @patch(
+        "/{user_id:str}",
+        operation_id="updateUser",
+        responses=problems(*BODY, 401, 403, 404, 409, 412, 428, 503),
+    )
     async def update_user(
         self,
         user_id: str,
@@ -115,7 +130,12 @@ class UsersController(Controller):
         )
         return with_etag(await services.update_user.execute(command))
 
-    @delete("/{user_id:str}", operation_id="deleteUser", status_code=204)
+    @delete(
+        "/{user_id:str}",
+        operation_id="deleteUser",
+        status_code=204,
+        responses=problems(400, 401, 404, 409, 422, 503),
+    )
     async def delete_user(self, user_id: str, current_user: User, services: Services) -> None:
         """Delete yourself, or anyone if you are an admin; their tokens stop working."""
         await services.delete_user.execute(DeleteUserCommand(current_user, user_id))

@@ -544,7 +544,7 @@ async def test_changing_the_password_revokes_every_session_of_the_user_only(
 async def test_a_wrong_current_password_changes_nothing(fake_services: Services, ann: User) -> None:
     pair = await sign_in(fake_services, "ann@example.com")
 
-    with pytest.raises(AuthenticationError) as exc:
+    with pytest.raises(InvalidCredentialsError) as exc:
         await change_password(fake_services, ann, current="not my password at all")
 
     assert exc.value.message == "The current password is incorrect."
