@@ -103,12 +103,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _db_init(args: argparse.Namespace) -> int:
-    from adapters.mongo.connection import ensure_indexes
+    from adapters.mongo.connection import MongoConnection, ensure_indexes
     from entrypoints.bootstrap import build_services
 
     with _store(args.storage) as settings:
         mongo = build_services(settings).adapters.mongo
-        if mongo is None:
+        if not isinstance(mongo, MongoConnection):
             print("nothing to initialise: the memory store has no indexes", file=sys.stderr)
             return 0
 

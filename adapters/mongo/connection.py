@@ -22,8 +22,8 @@ class MongoConfig:
     uri: str
     database: str = "serverless_auth"
     driver: str = "pymongo"
-    server_selection_timeout_ms: int = 2000
-    timeout_ms: int = 3000
+    server_selection_timeout_ms: int = 1500
+    timeout_ms: int = 2000
     max_pool_size: int = 10
 
 

@@ -60,9 +60,10 @@ class Argon2PasswordHasher:
         self._executor = ThreadPoolExecutor(max_concurrency, thread_name_prefix="argon2")
         self._slots = asyncio.Semaphore(max_concurrency)
         self._queue_timeout = queue_timeout
-        # A real hash with the current parameters, made at start-up, so that signing in
-        # with an unknown email costs exactly one verification, like a known one.
-        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(32))
+        # A real hash with the current parameters, made at start-up so that signing in
+        # with an unknown email costs exactly one verification, like a known one. Made
+        # in the pool, so it does not delay the first request (Lambda cold start).
+        self._dummy_hash = self._executor.submit(self._hasher.hash, secrets.token_urlsafe(32))
         self.in_flight = 0
 
     async def hash(self, password: str) -> str:
@@ -72,18 +73,30 @@ class Argon2PasswordHasher:
         return await self._run(self._verify_sync, password_hash, password)
 
     async def verify_dummy(self, password: str) -> None:
-        await self._run(self._verify_sync, self._dummy_hash, password)
+        dummy_hash = await asyncio.wrap_future(self._dummy_hash)
+        await self._run(self._verify_sync, dummy_hash, password)
 
     def needs_rehash(self, password_hash: str) -> bool:
+        """True when the hash is weaker than the current parameters (never to downgrade)."""
         try:
-            return self._hasher.check_needs_rehash(password_hash)
-        except InvalidHashError:
+            stored = argon2.extract_parameters(password_hash)
+        except (InvalidHashError, ValueError, UnicodeError):
             return True
+        current = self._hasher
+        return (
+            stored.type is not argon2.Type.ID
+            or stored.memory_cost < current.memory_cost
+            or stored.time_cost < current.time_cost
+            or stored.parallelism < current.parallelism
+            or stored.hash_len < current.hash_len
+            or stored.salt_len < current.salt_len
+        )
 
     def _verify_sync(self, password_hash: str, password: str) -> bool:
         try:
             return self._hasher.verify(password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
+        except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeError):
+            # A corrupted stored hash fails the sign-in; it is not a server error.
             return False
 
     async def _run(self, fn: Callable[..., T], *args: str) -> T:

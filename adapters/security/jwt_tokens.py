@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from jwt.algorithms import OKPAlgorithm
 
 from application.ports.token_issuer import AccessClaims
@@ -64,6 +65,9 @@ class JwtTokenIssuer:
             self._verify_keys = {
                 kid: algorithm.prepare_key(pem) for kid, pem in config.public_keys_pem.items()
             }
+            # The JWKS is published: a private key pasted here by mistake must not leak.
+            if not all(isinstance(k, Ed25519PublicKey) for k in self._verify_keys.values()):
+                raise ValueError("JWT_PUBLIC_KEYS must hold Ed25519 public keys only")
 
     @property
     def access_ttl_seconds(self) -> int:
@@ -90,13 +94,17 @@ class JwtTokenIssuer:
     def verify(self, token: str) -> AccessClaims:
         config = self._config
         try:
-            header = jwt.get_unverified_header(token)
-            key = self._verify_keys.get(
-                header.get("kid", "") if config.algorithm == "EdDSA" else ""
+            # HS256 has one key: decode once and check the verified header. EdDSA needs
+            # the (unverified) header first, to pick the key named by `kid`.
+            kid = (
+                jwt.get_unverified_header(token).get("kid", "")
+                if config.algorithm == "EdDSA"
+                else ""
             )
-            if key is None or header.get("typ") != TOKEN_TYPE:
+            key = self._verify_keys.get(kid)
+            if key is None:
                 raise AuthenticationError
-            claims = self._jwt.decode(
+            decoded = self._jwt.decode_complete(
                 token,
                 key,
                 algorithms=[config.algorithm],
@@ -105,14 +113,17 @@ class JwtTokenIssuer:
                 leeway=config.leeway,
                 options={"require": REQUIRED_CLAIMS},
             )
+            claims = decoded["payload"]
             subject, role, version, token_id = (
                 claims["sub"],
                 claims["role"],
                 claims["ver"],
                 claims["jti"],
             )
-        except (jwt.PyJWTError, KeyError):
+        except (jwt.PyJWTError, KeyError, AttributeError):
             raise AuthenticationError from None
+        if decoded["header"].get("typ") != TOKEN_TYPE:
+            raise AuthenticationError
         if not (isinstance(subject, str) and isinstance(role, str) and type(version) is int):
             raise AuthenticationError
         return AccessClaims(subject, role, version, str(token_id))

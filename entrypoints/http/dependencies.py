@@ -5,13 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 
 from domain.errors import CredentialsMissingError
 from domain.users import User
 from entrypoints.bootstrap import Services
 
+# Injected by parameter name (Litestar 3 drops inferred dependencies).
+ServicesDep = NamedDependency[Services]
+CurrentUser = NamedDependency[User]
 
-async def provide_current_user(request: Request[Any, Any, Any], services: Services) -> User:
+
+async def provide_current_user(request: Request[Any, Any, Any], services: ServicesDep) -> User:
     """The user of the bearer token, loaded once per request (the token-version check)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

@@ -18,8 +18,7 @@ from application.users.list_users import MAX_PAGE_SIZE, ListUsersQuery
 from application.users.update_user import UpdateUserCommand
 from domain.errors import StaleVersionError
 from domain.users import Role, User
-from entrypoints.bootstrap import Services
-from entrypoints.http.dependencies import provide_current_user
+from entrypoints.http.dependencies import CurrentUser, ServicesDep, provide_current_user
 from entrypoints.http.etags import etag_of, version_from_if_match
 from entrypoints.http.openapi import BODY, problems
 from entrypoints.http.schemas import (
@@ -47,7 +46,7 @@ class UsersController(Controller):
     dependencies = {"current_user": Provide(provide_current_user)}  # noqa: RUF012
 
     @get("/me", operation_id="getMe", responses=problems(401, 503))
-    async def get_me(self, current_user: User) -> Response[UserOut]:
+    async def get_me(self, current_user: CurrentUser) -> Response[UserOut]:
         """The signed-in user, with an `ETag` for conditional updates."""
         return with_etag(current_user)
 
@@ -58,7 +57,7 @@ class UsersController(Controller):
         responses=problems(*BODY, 401, 503),
     )
     async def change_password(
-        self, data: ChangePasswordIn, current_user: User, services: Services
+        self, data: ChangePasswordIn, current_user: CurrentUser, services: ServicesDep
     ) -> None:
         """Replace the password. Every session of the user ends and every access token
         issued before stops working (sign in again). 401 if the current password is wrong."""
@@ -68,8 +67,8 @@ class UsersController(Controller):
     @get("/", operation_id="listUsers", responses=problems(400, 401, 403, 422, 503))
     async def list_users(
         self,
-        current_user: User,
-        services: Services,
+        current_user: CurrentUser,
+        services: ServicesDep,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE)] = 20,
         cursor: Annotated[str | None, Parameter(max_length=512)] = None,
     ) -> UserPageOut:
@@ -84,7 +83,7 @@ class UsersController(Controller):
         responses=problems(*BODY, 401, 403, 409, 503),
     )
     async def create_user(
-        self, data: CreateUserIn, current_user: User, services: Services
+        self, data: CreateUserIn, current_user: CurrentUser, services: ServicesDep
     ) -> Response[UserOut]:
         """Admins only: create an account with any role."""
         new = NewUser(checked_email(data.email), data.password, data.name, Role(data.role))
@@ -95,7 +94,7 @@ class UsersController(Controller):
 
     @get("/{user_id:str}", operation_id="getUser", responses=problems(400, 401, 404, 422, 503))
     async def get_user(
-        self, user_id: str, current_user: User, services: Services
+        self, user_id: str, current_user: CurrentUser, services: ServicesDep
     ) -> Response[UserOut]:
         """Yourself, or anyone if you are an admin; 404 otherwise."""
         return with_etag(await services.get_user.execute(GetUserQuery(current_user, user_id)))
@@ -109,8 +108,8 @@ class UsersController(Controller):
         self,
         user_id: str,
         data: UpdateUserIn,
-        current_user: User,
-        services: Services,
+        current_user: CurrentUser,
+        services: ServicesDep,
         if_match: Annotated[str | None, Parameter(header="If-Match")] = None,
     ) -> Response[UserOut]:
         """Change `name`, `email` or (admins only) `role`. Send the `ETag` you read as
@@ -136,6 +135,8 @@ class UsersController(Controller):
         status_code=204,
         responses=problems(400, 401, 404, 409, 422, 503),
     )
-    async def delete_user(self, user_id: str, current_user: User, services: Services) -> None:
+    async def delete_user(
+        self, user_id: str, current_user: CurrentUser, services: ServicesDep
+    ) -> None:
         """Delete yourself, or anyone if you are an admin; their tokens stop working."""
         await services.delete_user.execute(DeleteUserCommand(current_user, user_id))
