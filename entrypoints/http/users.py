@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.params import Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from msgspec import UNSET
 
 from application.users.change_password import ChangePasswordCommand
@@ -57,7 +57,7 @@ class UsersController(Controller):
         responses=problems(*BODY, 401, 503),
     )
     async def change_password(
-        self, data: ChangePasswordIn, current_user: CurrentUser, services: ServicesDep
+        self, data: JSONBody[ChangePasswordIn], current_user: CurrentUser, services: ServicesDep
     ) -> None:
         """Replace the password. Every session of the user ends and every access token
         issued before stops working (sign in again). 401 if the current password is wrong."""
@@ -69,8 +69,8 @@ class UsersController(Controller):
         self,
         current_user: CurrentUser,
         services: ServicesDep,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE)] = 20,
-        cursor: Annotated[str | None, Parameter(max_length=512)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 20,
+        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
     ) -> UserPageOut:
         """Admins only: users in creation order, `limit` per page, `next_cursor` for more."""
         page = await services.list_users.execute(ListUsersQuery(current_user, limit, cursor))
@@ -83,7 +83,7 @@ class UsersController(Controller):
         responses=problems(*BODY, 401, 403, 409, 503),
     )
     async def create_user(
-        self, data: CreateUserIn, current_user: CurrentUser, services: ServicesDep
+        self, data: JSONBody[CreateUserIn], current_user: CurrentUser, services: ServicesDep
     ) -> Response[UserOut]:
         """Admins only: create an account with any role."""
         new = NewUser(checked_email(data.email), data.password, data.name, Role(data.role))
@@ -94,7 +94,7 @@ class UsersController(Controller):
 
     @get("/{user_id:str}", operation_id="getUser", responses=problems(400, 401, 404, 422, 503))
     async def get_user(
-        self, user_id: str, current_user: CurrentUser, services: ServicesDep
+        self, user_id: FromPath[str], current_user: CurrentUser, services: ServicesDep
     ) -> Response[UserOut]:
         """Yourself, or anyone if you are an admin; 404 otherwise."""
         return with_etag(await services.get_user.execute(GetUserQuery(current_user, user_id)))
@@ -106,11 +106,11 @@ class UsersController(Controller):
     )
     async def update_user(
         self,
-        user_id: str,
-        data: UpdateUserIn,
+        user_id: FromPath[str],
+        data: JSONBody[UpdateUserIn],
         current_user: CurrentUser,
         services: ServicesDep,
-        if_match: Annotated[str | None, Parameter(header="If-Match")] = None,
+        if_match: Annotated[str | None, HeaderParameter(name="If-Match")] = None,
     ) -> Response[UserOut]:
         """Change `name`, `email` or (admins only) `role`. Send the `ETag` you read as
         `If-Match`: 428 without it, 412 if the user changed meanwhile."""
@@ -136,7 +136,7 @@ class UsersController(Controller):
         responses=problems(400, 401, 404, 409, 422, 503),
     )
     async def delete_user(
-        self, user_id: str, current_user: CurrentUser, services: ServicesDep
+        self, user_id: FromPath[str], current_user: CurrentUser, services: ServicesDep
     ) -> None:
         """Delete yourself, or anyone if you are an admin; their tokens stop working."""
         await services.delete_user.execute(DeleteUserCommand(current_user, user_id))
