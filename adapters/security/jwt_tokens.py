@@ -8,6 +8,8 @@ still listed, and the public keys are published as a JWKS.
 from __future__ import annotations
 
 import json
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +26,7 @@ TOKEN_TYPE = "at+jwt"
 REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
 MIN_HS256_SECRET_BYTES = 32
 SUPPORTED_ALGORITHMS = ("HS256", "EdDSA")
+VERIFIED_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,11 @@ class JwtTokenIssuer:
     def __init__(self, config: JwtConfig) -> None:
         self._config = config
         self._jwt = jwt.PyJWT(options={"enforce_minimum_key_length": True})
+        # Tokens that passed full verification, by their exact text, with their validity
+        # window. Clients reuse an access token for its whole lifetime, and a signature
+        # check (pyjwt validates base64url per character) is half of a GET /me; a cached
+        # token still has its time window checked on every use. Bounded, LRU.
+        self._verified: OrderedDict[str, tuple[AccessClaims, float, float]] = OrderedDict()
         self._signing_key: Any
         self._verify_keys: dict[str, Any]
         if config.algorithm == "HS256":
@@ -92,6 +100,26 @@ class JwtTokenIssuer:
         return self._jwt.encode(payload, self._signing_key, config.algorithm, headers=headers)
 
     def verify(self, token: str) -> AccessClaims:
+        cached = self._verified.get(token)
+        if cached is not None:
+            return self._still_valid(token, *cached)
+        claims, not_before, expires = self._verify_fully(token)
+        self._verified[token] = (claims, not_before, expires)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _still_valid(
+        self, token: str, claims: AccessClaims, not_before: float, expires: float
+    ) -> AccessClaims:
+        leeway = self._config.leeway.total_seconds()
+        if not_before - leeway <= time.time() < expires + leeway:
+            self._verified.move_to_end(token)
+            return claims
+        del self._verified[token]
+        raise AuthenticationError
+
+    def _verify_fully(self, token: str) -> tuple[AccessClaims, float, float]:
         config = self._config
         try:
             # HS256 has one key: decode once and check the verified header. EdDSA needs
@@ -126,7 +154,8 @@ class JwtTokenIssuer:
             raise AuthenticationError
         if not (isinstance(subject, str) and isinstance(role, str) and type(version) is int):
             raise AuthenticationError
-        return AccessClaims(subject, role, version, str(token_id))
+        claims_out = AccessClaims(subject, role, version, str(token_id))
+        return claims_out, float(claims["nbf"]), float(claims["exp"])
 
     def jwks(self) -> dict[str, Any]:
         """Public keys as a JWK Set; empty for HS256 (a shared secret is never published)."""

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from adapters.security import jwt_tokens
 from adapters.security.argon2_hasher import (
     MIN_MEMORY_KIB,
     MIN_PARALLELISM,
@@ -734,3 +736,39 @@ def test_the_list_is_loaded_on_first_use_not_on_construction() -> None:
 
     assert "password" in fresh
     assert "_passwords" in vars(fresh)
+
+
+# The cache of verified tokens
+
+
+def test_a_verified_token_is_served_from_the_cache_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    issuer = hs256_issuer()
+    token = forge(valid_claims())
+    first = issuer.verify(token)
+    real_time = time.time()
+
+    assert issuer.verify(token) == first
+    monkeypatch.setattr(time, "time", lambda: real_time + 900 + 31)  # past exp + leeway
+    with pytest.raises(AuthenticationError):
+        issuer.verify(token)
+    assert token not in issuer._verified
+
+
+def test_a_rejected_token_is_not_cached_and_stays_rejected() -> None:
+    issuer = hs256_issuer()
+    token = forge(valid_claims(), key=b"another-secret-that-is-long-enough-32b")
+
+    for _ in range(2):
+        with pytest.raises(AuthenticationError):
+            issuer.verify(token)
+
+
+def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jwt_tokens, "VERIFIED_CACHE_SIZE", 3)
+    issuer = hs256_issuer()
+    for n in range(5):
+        issuer.verify(forge(valid_claims(jti=f"t{n}")))
+
+    assert len(issuer._verified) == 3
