@@ -48,11 +48,19 @@ class EmbeddedMongo:
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
+    def _pid_file(self) -> Path:
+        return self.data_dir / f"nx-27017-{self.port}.pid"
+
+    @property
     def uri(self) -> str:
         return f"mongodb://{self.host}:{self.port}/?directConnection=true"
 
     def start(self, timeout: float = 15.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # nx-27017 refuses to start while its pid file names a process that still exists,
+        # which a crashed server leaves behind (as a zombie until its parent reaps it).
+        # If a live server really holds the port, binding fails and start() reports it.
+        self._pid_file.unlink(missing_ok=True)
         command = [
             _executable(),
             # One SQLite file per logical database (<name>.db), isolated from each other.
@@ -60,7 +68,7 @@ class EmbeddedMongo:
             "--host", self.host,
             "-p", str(self.port),
             "--log-file", str(self.data_dir / "nx-27017.log"),
-            "--pid-file", str(self.data_dir / f"nx-27017-{self.port}.pid"),
+            "--pid-file", str(self._pid_file),
         ]  # fmt: skip
         self._process = subprocess.Popen(  # noqa: S603 - fixed executable, no shell
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
