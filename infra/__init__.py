@@ -1,0 +1,1 @@
+"""Infrastructure as code: the AWS CDK app (`infra.app`), its stacks and the Lambda bundle."""

@@ -1,0 +1,188 @@
+"""The function (the whole app behind Mangum) and the REST API in front of it.
+
+A REST API rather than an HTTP API because WAF attaches to REST API stages only. One
+`{proxy+}` route sends everything to the function; Litestar does the routing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.stacks.compliance import skip_checkov
+from infra.stacks.data import DataProtection
+
+HANDLER = "entrypoints.lambda_handler.handler"
+
+# One JSON object per request; never a body or an Authorization header.
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "xrayTraceId": "$context.xrayTraceId",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "path": "$context.path",
+    "resourcePath": "$context.resourcePath",
+    "protocol": "$context.protocol",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationStatus": "$context.integrationStatus",
+    "wafResponseCode": "$context.wafResponseCode",
+    "errorMessage": "$context.error.message",
+}
+
+LAMBDA_SKIPS = {
+    "CKV_AWS_116": (
+        "API Gateway invokes the function synchronously; a dead-letter queue only "
+        "receives failed asynchronous invocations"
+    ),
+    "CKV_AWS_117": (
+        "the function reaches MongoDB Atlas over TLS with SCRAM credentials and an IP "
+        "access list; a VPC would need a NAT gateway or Atlas PrivateLink (README)"
+    ),
+    "CKV_AWS_272": (
+        "the bundle is built and deployed by the same pipeline from the locked "
+        "dependencies; AWS Signer would add a signing profile without a second party"
+    ),
+}
+UNRESERVED = (
+    "reserved concurrency is off for this stage (context reserved_concurrency): new "
+    "accounts have a quota of 10 and AWS keeps 10 unreserved"
+)
+API_SKIPS = {
+    "CKV_AWS_59": (
+        "the app authenticates every protected route itself (JWT bearer tokens); sign-up, "
+        "sign-in and health must stay public"
+    ),
+    "CKV2_AWS_53": (
+        "the app validates every request body (msgspec, unknown fields rejected) and "
+        "returns RFC 9457 problems; a gateway model would duplicate and drift from it"
+    ),
+}
+STAGE_SKIPS = {
+    "CKV_AWS_120": (
+        "auth and user responses are per-caller and Cache-Control: no-store; a stage "
+        "cache would serve one user's data to another"
+    ),
+    "CKV2_AWS_51": (
+        "the stage is reached only through CloudFront (WAF requires the origin token); "
+        "client certificates would not add an authenticated party"
+    ),
+}
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        data: DataProtection,
+        bundle_zip: Path,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+
+        self.log_group = logs.LogGroup(
+            self,
+            "FunctionLogs",
+            retention=config.log_retention,
+            removal_policy=removal,
+            encryption_key=data.key,
+        )
+        # No managed policies: writing to its own log group, reading its two secrets and
+        # sending traces is all the function may do.
+        self.role = iam.Role(
+            self,
+            "FunctionRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"serverless-auth {config.stage} function: logs, secrets, traces",
+        )
+        self.log_group.grant_write(self.role)
+        data.jwt_secret.grant_read(self.role)
+        data.mongodb_uri.grant_read(self.role)
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=f"serverless-auth API ({config.stage})",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=HANDLER,
+            code=lambda_.Code.from_asset(str(bundle_zip)),
+            memory_size=config.memory_mb,
+            timeout=Duration.seconds(config.timeout_seconds),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            role=self.role,
+            reserved_concurrent_executions=config.reserved_concurrency,
+            environment_encryption=data.key,
+            environment={
+                "APP_ENV": config.stage,
+                "APP_STORAGE": "mongo",
+                "LOG_LEVEL": config.log_level,
+                # X-Ray subsegments from the app (the runtime provides botocore for the
+                # SDK); metrics are EMF lines in the function's logs (no IAM needed).
+                "TRACER": "xray",
+                "METRICS": "emf",
+                "JWT_ISSUER": config.jwt_issuer,
+                "JWT_AUDIENCE": config.jwt_audience,
+                "JWT_SECRET_ARN": data.jwt_secret.secret_arn,
+                "MONGODB_URI_SECRET_ARN": data.mongodb_uri.secret_arn,
+            },
+        )
+        skips = dict(LAMBDA_SKIPS)
+        if config.reserved_concurrency is None:
+            skips["CKV_AWS_115"] = UNRESERVED
+        skip_checkov(self.function, skips)
+
+        self.access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=config.log_retention,
+            removal_policy=removal,
+            encryption_key=data.key,
+        )
+        self.rest_api = apigw.LambdaRestApi(
+            self,
+            "RestApi",
+            handler=self.function,
+            proxy=True,
+            rest_api_name=f"serverless-auth-{config.stage}",
+            description=f"serverless-auth API ({config.stage})",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # Access logs need the account-level CloudWatch role; it is shared by every
+            # REST API of the account and region, so it outlives this stack.
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=config.stage,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                # Execution logs of errors only, and never request data: bodies hold
+                # passwords and tokens (SECURITY.md, logs).
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                throttling_rate_limit=config.throttle_rate_limit,
+                throttling_burst_limit=config.throttle_burst_limit,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT)),
+            ),
+        )
+        for method in self.rest_api.methods:
+            skip_checkov(method, API_SKIPS)
+        skip_checkov(self.rest_api.deployment_stage, STAGE_SKIPS)
+        self.stage = self.rest_api.deployment_stage

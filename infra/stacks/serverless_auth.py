@@ -1,0 +1,92 @@
+"""The whole service in one stack per stage: data, API, WAF, frontend, alarms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import CfnOutput, CfnResource, Stack, Tags
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.stacks.alarms import Alarms
+from infra.stacks.api import Api
+from infra.stacks.compliance import skip_cfn_lint, skip_checkov
+from infra.stacks.data import DataProtection
+from infra.stacks.frontend import Frontend
+from infra.stacks.waf import WebAcl
+
+# Functions CDK adds for its own deployment chores (emptying the bucket on delete,
+# copying the site into it). They run only during deployments.
+CDK_HELPER_SKIPS = {
+    "CKV_AWS_115": "a CDK deployment helper, invoked by CloudFormation during deploys only",
+    "CKV_AWS_116": "a CDK deployment helper; CloudFormation reports its failures itself",
+    "CKV_AWS_117": "a CDK deployment helper that only calls AWS APIs; no private resources",
+    "CKV_AWS_173": "a CDK deployment helper whose environment holds no secrets",
+    "CKV_AWS_272": "code shipped by aws-cdk-lib itself; not signed by this project",
+}
+CDK_HELPER_POLICY_SKIPS = {
+    "CKV_AWS_111": (
+        "BucketDeployment's role: cloudfront:CreateInvalidation/GetInvalidation on *, as "
+        "aws-cdk-lib writes it; S3 access is scoped to the site and asset buckets"
+    ),
+}
+# CDK writes an explicit DependsOn on a function's role next to the GetAtt of it.
+REDUNDANT_DEPENDS_ON = {"W3005": "CDK emits DependsOn on the role beside its GetAtt; harmless"}
+
+
+class ServerlessAuthStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        bundle_zip: Path,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"serverless-auth ({config.stage}): API, WAF, frontend, alarms",
+            **kwargs,
+        )
+        self.config = config
+        Tags.of(self).add("project", "serverless-auth")
+        Tags.of(self).add("stage", config.stage)
+
+        self.data = DataProtection(self, "Data", config=config)
+        self.api = Api(self, "Api", config=config, data=self.data, bundle_zip=bundle_zip)
+        self.waf = WebAcl(self, "Waf", config=config, data=self.data, stage=self.api.stage)
+        self.frontend = Frontend(self, "Frontend", config=config, data=self.data, api=self.api)
+        self.alarms = Alarms(
+            self, "Alarms", config=config, data=self.data, api=self.api, waf=self.waf
+        )
+        self._skip_cdk_helpers()
+
+        outputs = {
+            "SiteUrl": f"https://{self.frontend.distribution.distribution_domain_name}",
+            "ApiStageUrl": self.api.rest_api.url,
+            "FunctionName": self.api.function.function_name,
+            "SiteBucketName": self.frontend.bucket.bucket_name,
+            "DistributionId": self.frontend.distribution.distribution_id,
+            "JwtSecretArn": self.data.jwt_secret.secret_arn,
+            "MongoDbUriSecretArn": self.data.mongodb_uri.secret_arn,
+            "AlarmTopicArn": self.alarms.topic.topic_arn,
+            "WebAclArn": self.waf.acl.attr_arn,
+        }
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value)
+
+    def _skip_cdk_helpers(self) -> None:
+        ours = self.api.function.node.default_child
+        for construct in self.node.find_all():
+            if not isinstance(construct, CfnResource):
+                continue
+            kind = construct.cfn_resource_type
+            if kind == "AWS::Lambda::Function":
+                skip_cfn_lint(construct, REDUNDANT_DEPENDS_ON)
+                if construct is not ours:
+                    skip_checkov(construct, CDK_HELPER_SKIPS)
+            elif kind == "AWS::IAM::Policy" and "CDKBucketDeployment" in construct.node.path:
+                skip_checkov(construct, CDK_HELPER_POLICY_SKIPS)

@@ -1,0 +1,1 @@
+"""Tests of the CDK app, its synthesized templates and the Lambda bundle."""

@@ -1,0 +1,547 @@
+"""The synthesized stack, resource by resource (aws_cdk.assertions, offline)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from infra.config import ConfigError, stage_config
+from infra.stacks.waf import COUNTED_COMMON_RULES, MANAGED_GROUPS
+from tests.infra.conftest import Synthesized
+
+pytestmark = pytest.mark.integration
+
+
+def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _function(synth: Synthesized) -> dict[str, Any]:
+    functions = {
+        k: v
+        for k, v in synth.resources("AWS::Lambda::Function").items()
+        if v["Properties"].get("Handler") == "entrypoints.lambda_handler.handler"
+    }
+    assert len(functions) == 1
+    return next(iter(functions.values()))
+
+
+def _ref_id(value: dict[str, Any]) -> str:
+    ref = value.get("Ref")
+    return str(ref) if ref else str(value["Fn::GetAtt"][0])
+
+
+def _logical_id(synth: Synthesized, kind: str, prefix: str) -> str:
+    ids = [k for k in synth.resources(kind) if k.startswith(prefix)]
+    assert len(ids) == 1, (kind, prefix, ids)
+    return ids[0]
+
+
+# ---- Lambda --------------------------------------------------------------------------
+
+
+def test_the_function_runs_the_app_on_python_3_13_arm64_with_active_tracing(
+    dev: Synthesized,
+) -> None:
+    dev.template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "entrypoints.lambda_handler.handler",
+            "Runtime": "python3.13",
+            "Architectures": ["arm64"],
+            "TracingConfig": {"Mode": "Active"},
+            "Timeout": 10,
+            "MemorySize": 1024,
+            "LoggingConfig": {"LogGroup": Match.any_value()},
+            "KmsKeyArn": Match.any_value(),
+        },
+    )
+
+
+def test_prod_gives_the_function_one_full_vcpu_for_argon2(prod: Synthesized) -> None:
+    assert _function(prod)["Properties"]["MemorySize"] == 1769
+
+
+def test_the_environment_names_secrets_by_arn_and_never_holds_a_secret(
+    dev: Synthesized,
+) -> None:
+    variables = _function(dev)["Properties"]["Environment"]["Variables"]
+    assert variables["APP_ENV"] == "dev"
+    assert variables["APP_STORAGE"] == "mongo"
+    assert variables["LOG_LEVEL"] == "INFO"
+    assert (variables["TRACER"], variables["METRICS"]) == ("xray", "emf")
+    assert variables["JWT_ISSUER"] == "serverless-auth"
+    assert variables["JWT_AUDIENCE"] == "serverless-auth-api"
+    jwt_secret = _logical_id(dev, "AWS::SecretsManager::Secret", "DataJwtSecret")
+    mongo_secret = _logical_id(dev, "AWS::SecretsManager::Secret", "DataMongoDbUri")
+    assert variables["JWT_SECRET_ARN"] == {"Ref": jwt_secret}
+    assert variables["MONGODB_URI_SECRET_ARN"] == {"Ref": mongo_secret}
+    assert not {"JWT_SECRET", "MONGODB_URI", "JWT_PRIVATE_KEY"} & set(variables)
+
+
+def test_reserved_concurrency_is_set_in_prod_and_left_unreserved_in_dev(
+    dev: Synthesized, prod: Synthesized
+) -> None:
+    assert _function(prod)["Properties"]["ReservedConcurrentExecutions"] == 100
+    assert "ReservedConcurrentExecutions" not in _function(dev)["Properties"]
+
+
+def test_reserved_concurrency_comes_from_context() -> None:
+    assert stage_config({"stage": "dev", "reserved_concurrency": "7"}).reserved_concurrency == 7
+    assert (
+        stage_config({"stage": "prod", "reserved_concurrency": "none"}).reserved_concurrency is None
+    )
+    with pytest.raises(ConfigError, match="reserved_concurrency"):
+        stage_config({"stage": "dev", "reserved_concurrency": "0"})
+
+
+def test_an_unknown_stage_is_refused() -> None:
+    with pytest.raises(ConfigError, match="stage"):
+        stage_config({"stage": "staging"})
+
+
+def test_the_function_logs_to_its_own_encrypted_group_with_retention(
+    dev: Synthesized, prod: Synthesized
+) -> None:
+    for synth, days in ((dev, 14), (prod, 90)):
+        group_id = _ref_id(_function(synth)["Properties"]["LoggingConfig"]["LogGroup"])
+        group = synth.json["Resources"][group_id]
+        assert group["Properties"]["RetentionInDays"] == days
+        assert "KmsKeyId" in group["Properties"]
+
+
+def test_every_log_group_has_retention_and_a_kms_key(dev: Synthesized) -> None:
+    groups = dev.resources("AWS::Logs::LogGroup")
+    assert len(groups) >= 4  # function, access logs, WAF, site deployment
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] > 0
+        assert "KmsKeyId" in group["Properties"]
+
+
+# ---- least privilege -----------------------------------------------------------------
+
+
+def test_the_function_role_has_no_managed_policies_and_only_its_own_grants(
+    dev: Synthesized,
+) -> None:
+    role_id = _ref_id(_function(dev)["Properties"]["Role"])
+    role = dev.json["Resources"][role_id]
+    assert "ManagedPolicyArns" not in role["Properties"]
+    policies = [
+        p
+        for p in dev.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+    ]
+    statements = [s for p in policies for s in _statements(p)]
+    actions = {a for s in statements for a in _as_list(s["Action"])}
+    assert actions == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        acts = _as_list(statement["Action"])
+        assert not any(a == "*" or a.endswith(":*") for a in acts)
+        if statement["Resource"] == "*":
+            # X-Ray has no resource-level permissions.
+            assert all(a.startswith("xray:") for a in acts), statement
+
+
+def test_the_function_reads_exactly_the_jwt_and_mongodb_secrets(dev: Synthesized) -> None:
+    role_id = _ref_id(_function(dev)["Properties"]["Role"])
+    statements = [
+        s
+        for p in dev.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in _statements(p)
+    ]
+    secret_resources = [
+        r
+        for s in statements
+        if "secretsmanager:GetSecretValue" in _as_list(s["Action"])
+        for r in _as_list(s["Resource"])
+    ]
+    jwt_secret = _logical_id(dev, "AWS::SecretsManager::Secret", "DataJwtSecret")
+    mongo_secret = _logical_id(dev, "AWS::SecretsManager::Secret", "DataMongoDbUri")
+    assert sorted(secret_resources, key=json.dumps) == sorted(
+        [{"Ref": jwt_secret}, {"Ref": mongo_secret}], key=json.dumps
+    )
+
+
+def test_the_function_may_decrypt_with_the_key_only_through_secrets_manager(
+    dev: Synthesized,
+) -> None:
+    role_id = _ref_id(_function(dev)["Properties"]["Role"])
+    _, key = dev.one("AWS::KMS::Key")
+    grants = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s["Principal"].get("AWS") == {"Fn::GetAtt": [role_id, "Arn"]}
+    ]
+    assert len(grants) == 1
+    assert grants[0]["Action"] == "kms:Decrypt"
+    via = grants[0]["Condition"]["StringEquals"]["kms:ViaService"]
+    assert "secretsmanager." in json.dumps(via)
+
+
+def test_log_writes_are_scoped_to_the_function_log_group(dev: Synthesized) -> None:
+    function = _function(dev)
+    role_id = _ref_id(function["Properties"]["Role"])
+    group_id = _ref_id(function["Properties"]["LoggingConfig"]["LogGroup"])
+    statements = [
+        s
+        for p in dev.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in _statements(p)
+        if "logs:PutLogEvents" in _as_list(s["Action"])
+    ]
+    assert len(statements) == 1
+    assert group_id in json.dumps(statements[0]["Resource"])
+
+
+# ---- secrets and key -----------------------------------------------------------------
+
+
+def test_the_jwt_secret_is_generated_at_deploy_time_as_64_characters(dev: Synthesized) -> None:
+    dev.template.has_resource_properties(
+        "AWS::SecretsManager::Secret",
+        {
+            "Name": "serverless-auth/dev/jwt",
+            "KmsKeyId": Match.any_value(),
+            "GenerateSecretString": {
+                "GenerateStringKey": "JWT_SECRET",
+                "PasswordLength": 64,
+                "ExcludePunctuation": True,
+                "SecretStringTemplate": "{}",
+            },
+        },
+    )
+
+
+def test_the_mongodb_uri_secret_is_encrypted_and_named_for_the_operator(
+    prod: Synthesized,
+) -> None:
+    prod.template.has_resource_properties(
+        "AWS::SecretsManager::Secret",
+        {"Name": "serverless-auth/prod/mongodb-uri", "KmsKeyId": Match.any_value()},
+    )
+
+
+def test_the_kms_key_rotates_and_lets_logs_and_alarms_use_it(dev: Synthesized) -> None:
+    _, key = dev.one("AWS::KMS::Key")
+    assert key["Properties"]["EnableKeyRotation"] is True
+    principals = json.dumps(key["Properties"]["KeyPolicy"])
+    assert "logs." in principals
+    assert "cloudwatch.amazonaws.com" in principals
+
+
+def test_prod_keeps_data_when_the_stack_is_deleted_and_dev_does_not(
+    dev: Synthesized, prod: Synthesized
+) -> None:
+    kinds = (
+        "AWS::SecretsManager::Secret",
+        "AWS::KMS::Key",
+        "AWS::S3::Bucket",
+    )
+    for kind in kinds:
+        for resource in prod.resources(kind).values():
+            assert resource["DeletionPolicy"] == "Retain", kind
+        for resource in dev.resources(kind).values():
+            assert resource["DeletionPolicy"] == "Delete", kind
+    for name, group in prod.resources("AWS::Logs::LogGroup").items():
+        if "DeployLogs" not in name:
+            assert group["DeletionPolicy"] == "Retain", name
+
+
+# ---- API Gateway ---------------------------------------------------------------------
+
+
+def test_the_rest_api_is_regional_and_proxies_everything_to_the_function(
+    dev: Synthesized,
+) -> None:
+    dev.template.has_resource_properties(
+        "AWS::ApiGateway::RestApi",
+        {"Name": "serverless-auth-dev", "EndpointConfiguration": {"Types": ["REGIONAL"]}},
+    )
+    dev.template.has_resource_properties("AWS::ApiGateway::Resource", {"PathPart": "{proxy+}"})
+    methods = dev.resources("AWS::ApiGateway::Method")
+    assert len(methods) == 2  # ANY / and ANY /{proxy+}
+    for method in methods.values():
+        assert method["Properties"]["HttpMethod"] == "ANY"
+        assert method["Properties"]["Integration"]["Type"] == "AWS_PROXY"
+
+
+def test_the_stage_traces_throttles_and_logs_access_as_json(dev: Synthesized) -> None:
+    _, stage = dev.one("AWS::ApiGateway::Stage")
+    props = stage["Properties"]
+    assert props["StageName"] == "dev"
+    assert props["TracingEnabled"] is True
+    settings = props["MethodSettings"][0]
+    assert settings["HttpMethod"] == "*"
+    assert settings["ResourcePath"] == "/*"
+    assert settings["ThrottlingRateLimit"] == 50
+    assert settings["ThrottlingBurstLimit"] == 100
+    assert settings["DataTraceEnabled"] is False
+    assert settings["LoggingLevel"] == "ERROR"
+    assert settings["MetricsEnabled"] is True
+    access = props["AccessLogSetting"]
+    assert "AccessLogs" in json.dumps(access["DestinationArn"])
+    fields = json.loads(access["Format"])
+    for field in ("requestId", "ip", "status", "xrayTraceId", "responseLatency"):
+        assert field in fields
+
+
+def test_prod_throttles_the_stage_at_its_own_limits(prod: Synthesized) -> None:
+    _, stage = prod.one("AWS::ApiGateway::Stage")
+    settings = stage["Properties"]["MethodSettings"][0]
+    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (500, 1000)
+
+
+# ---- WAF -----------------------------------------------------------------------------
+
+
+def _rules(synth: Synthesized) -> dict[str, dict[str, Any]]:
+    _, acl = synth.one("AWS::WAFv2::WebACL")
+    return {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
+
+
+def test_the_web_acl_runs_the_managed_groups_and_the_auth_rate_limit(dev: Synthesized) -> None:
+    _, acl = dev.one("AWS::WAFv2::WebACL")
+    assert acl["Properties"]["Scope"] == "REGIONAL"
+    assert acl["Properties"]["DefaultAction"] == {"Allow": {}}
+    rules = _rules(dev)
+    assert set(rules) == {"RequireOriginToken", "AuthRateLimit", *MANAGED_GROUPS}
+    priorities = [rule["Priority"] for rule in rules.values()]
+    assert len(set(priorities)) == len(priorities)
+    for group in MANAGED_GROUPS:
+        statement = rules[group]["Statement"]["ManagedRuleGroupStatement"]
+        assert (statement["VendorName"], statement["Name"]) == ("AWS", group)
+        assert rules[group]["OverrideAction"] == {"None": {}}
+
+
+def test_common_rules_count_oversized_bodies_and_missing_user_agents(dev: Synthesized) -> None:
+    statement = _rules(dev)["AWSManagedRulesCommonRuleSet"]["Statement"]
+    overrides = statement["ManagedRuleGroupStatement"]["RuleActionOverrides"]
+    assert {o["Name"]: o["ActionToUse"] for o in overrides} == {
+        rule: {"Count": {}} for rule in COUNTED_COMMON_RULES
+    }
+
+
+def test_the_rate_limit_applies_to_auth_paths_per_viewer_address(dev: Synthesized) -> None:
+    rule = _rules(dev)["AuthRateLimit"]
+    assert rule["Action"] == {"Block": {}}
+    rate = rule["Statement"]["RateBasedStatement"]
+    assert rate["Limit"] == 300
+    assert rate["EvaluationWindowSec"] == 300
+    assert rate["AggregateKeyType"] == "FORWARDED_IP"
+    assert rate["ForwardedIPConfig"] == {"HeaderName": "X-Viewer-Ip", "FallbackBehavior": "MATCH"}
+    paths = {
+        s["ByteMatchStatement"]["SearchString"]
+        for s in rate["ScopeDownStatement"]["OrStatement"]["Statements"]
+    }
+    assert paths == {"/api/v1/auth/", "/dev/api/v1/auth/"}
+
+
+def test_requests_without_the_origin_token_are_blocked(dev: Synthesized) -> None:
+    rule = _rules(dev)["RequireOriginToken"]
+    assert rule["Priority"] == 0
+    assert rule["Action"] == {"Block": {}}
+    match = rule["Statement"]["NotStatement"]["Statement"]["ByteMatchStatement"]
+    assert match["FieldToMatch"] == {"SingleHeader": {"Name": "x-origin-token"}}
+    # A dynamic reference: the token itself is never in the template.
+    assert "resolve:secretsmanager" in json.dumps(match["SearchString"])
+
+
+def test_every_rule_and_the_acl_emit_metrics_and_sampled_requests(dev: Synthesized) -> None:
+    _, acl = dev.one("AWS::WAFv2::WebACL")
+    configs = [acl["Properties"]["VisibilityConfig"]]
+    configs += [rule["VisibilityConfig"] for rule in acl["Properties"]["Rules"]]
+    for config in configs:
+        assert config["CloudWatchMetricsEnabled"] is True
+        assert config["SampledRequestsEnabled"] is True
+
+
+def test_the_web_acl_is_associated_with_the_api_stage(dev: Synthesized) -> None:
+    _, association = dev.one("AWS::WAFv2::WebACLAssociation")
+    stage_id, _ = dev.one("AWS::ApiGateway::Stage")
+    arn = json.dumps(association["Properties"]["ResourceArn"])
+    assert "/stages/" in arn
+    assert stage_id in arn
+    acl_id, _ = dev.one("AWS::WAFv2::WebACL")
+    assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+
+
+def test_waf_logs_redact_credentials(dev: Synthesized) -> None:
+    _, logging = dev.one("AWS::WAFv2::LoggingConfiguration")
+    redacted = {f["SingleHeader"]["Name"] for f in logging["Properties"]["RedactedFields"]}
+    assert redacted == {"authorization", "cookie", "x-origin-token"}
+    destination = json.dumps(logging["Properties"]["LogDestinationConfigs"])
+    group_id = _logical_id(dev, "AWS::Logs::LogGroup", "WafLogs")
+    assert group_id in destination
+    group = dev.json["Resources"][group_id]["Properties"]
+    assert group["LogGroupName"] == "aws-waf-logs-serverless-auth-dev"
+
+
+# ---- frontend ------------------------------------------------------------------------
+
+
+def test_the_site_bucket_is_private_encrypted_and_tls_only(dev: Synthesized) -> None:
+    dev.template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "BucketEncryption": Match.any_value(),
+            "VersioningConfiguration": {"Status": "Enabled"},
+        },
+    )
+    _, policy = dev.one("AWS::S3::BucketPolicy")
+    statements = _statements(policy)
+    assert any(
+        s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s.get("Condition"))
+        for s in statements
+    )
+    reads = [s for s in statements if s["Effect"] == "Allow" and "s3:GetObject" in s["Action"]]
+    assert reads
+    for statement in reads:
+        assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        assert "AWS:SourceArn" in json.dumps(statement["Condition"])
+
+
+def test_cloudfront_reads_the_bucket_through_origin_access_control(dev: Synthesized) -> None:
+    dev.template.has_resource_properties(
+        "AWS::CloudFront::OriginAccessControl",
+        {"OriginAccessControlConfig": Match.object_like({"OriginAccessControlOriginType": "s3"})},
+    )
+
+
+def _distribution(synth: Synthesized) -> dict[str, Any]:
+    _, distribution = synth.one("AWS::CloudFront::Distribution")
+    config: dict[str, Any] = distribution["Properties"]["DistributionConfig"]
+    return config
+
+
+def test_api_paths_go_to_the_api_stage_on_the_same_origin(dev: Synthesized) -> None:
+    config = _distribution(dev)
+    behaviors = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    assert "/api/*" in behaviors
+    api = behaviors["/api/*"]
+    assert api["ViewerProtocolPolicy"] == "https-only"
+    assert set(api["AllowedMethods"]) >= {"POST", "PATCH", "DELETE", "OPTIONS"}
+    # Managed policies: CachingDisabled and AllViewerExceptHostHeader.
+    assert api["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    assert api["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    origins = {o["Id"]: o for o in config["Origins"]}
+    origin = origins[api["TargetOriginId"]]
+    assert "execute-api" in json.dumps(origin["DomainName"])
+    stage_id, _ = dev.one("AWS::ApiGateway::Stage")
+    assert stage_id in json.dumps(origin["OriginPath"])
+    headers = {h["HeaderName"]: h["HeaderValue"] for h in origin["OriginCustomHeaders"]}
+    assert "resolve:secretsmanager" in json.dumps(headers["x-origin-token"])
+    functions = api["FunctionAssociations"]
+    assert [f["EventType"] for f in functions] == ["viewer-request"]
+
+
+def test_the_viewer_ip_function_overwrites_the_header_waf_trusts(dev: Synthesized) -> None:
+    codes = [
+        f["Properties"]["FunctionCode"] for f in dev.resources("AWS::CloudFront::Function").values()
+    ]
+    assert any("request.headers['x-viewer-ip'] = { value: event.viewer.ip }" in c for c in codes)
+
+
+def test_the_site_is_served_from_s3_over_https_with_security_headers(dev: Synthesized) -> None:
+    config = _distribution(dev)
+    default = config["DefaultCacheBehavior"]
+    assert default["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert config["DefaultRootObject"] == "index.html"
+    policy_id = _ref_id(default["ResponseHeadersPolicyId"])
+    policy = dev.json["Resources"][policy_id]["Properties"]["ResponseHeadersPolicyConfig"]
+    security = policy["SecurityHeadersConfig"]
+    hsts = security["StrictTransportSecurity"]
+    assert hsts["AccessControlMaxAgeSec"] >= 31536000
+    assert hsts["IncludeSubdomains"] is True
+    assert security["ContentTypeOptions"]["Override"] is True
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
+    csp = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "default-src 'self'" in csp
+    assert "object-src 'none'" in csp
+
+
+def test_the_static_export_is_uploaded_and_the_cache_invalidated(dev: Synthesized) -> None:
+    dev.template.has_resource_properties(
+        "Custom::CDKBucketDeployment",
+        {"DistributionPaths": ["/*"], "DistributionId": Match.any_value()},
+    )
+
+
+# ---- alarms --------------------------------------------------------------------------
+
+
+def test_alarms_watch_errors_latency_throttles_and_waf_blocks(dev: Synthesized) -> None:
+    alarms = {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in dev.resources("AWS::CloudWatch::Alarm").values()
+    }
+    metrics = {
+        name.rsplit("-", 1)[1]: (p["Namespace"], p["MetricName"]) for name, p in alarms.items()
+    }
+    assert metrics == {
+        "ServerErrorRate": ("AWS/ApiGateway", "5XXError"),
+        "LatencyP99": ("AWS/ApiGateway", "Latency"),
+        "FunctionErrors": ("AWS/Lambda", "Errors"),
+        "FunctionThrottles": ("AWS/Lambda", "Throttles"),
+        "WafBlockedSpike": ("AWS/WAFV2", "BlockedRequests"),
+    }
+    by_name = {name.rsplit("-", 1)[1]: p for name, p in alarms.items()}
+    assert by_name["ServerErrorRate"]["Statistic"] == "Average"
+    assert by_name["ServerErrorRate"]["Threshold"] == 0.01
+    assert by_name["LatencyP99"]["ExtendedStatistic"] == "p99"
+    waf_dims = {d["Name"]: d["Value"] for d in by_name["WafBlockedSpike"]["Dimensions"]}
+    assert waf_dims["WebACL"] == "serverless-auth-dev"
+    assert waf_dims["Rule"] == "ALL"
+    topic_id, _ = dev.one("AWS::SNS::Topic")
+    for props in alarms.values():
+        assert props["AlarmActions"] == [{"Ref": topic_id}]
+        assert props["OKActions"] == [{"Ref": topic_id}]
+        assert props["TreatMissingData"] == "notBreaching"
+
+
+def test_the_alarm_topic_is_encrypted_and_exported(dev: Synthesized, prod: Synthesized) -> None:
+    _, topic = dev.one("AWS::SNS::Topic")
+    assert "KmsMasterKeyId" in topic["Properties"]
+    dev.template.has_output("AlarmTopicArn", {"Value": Match.any_value()})
+    prod.template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
+    )
+
+
+def test_the_stack_outputs_what_the_operator_needs(dev: Synthesized) -> None:
+    outputs = set(dev.json["Outputs"])
+    assert {
+        "SiteUrl",
+        "ApiStageUrl",
+        "FunctionName",
+        "SiteBucketName",
+        "DistributionId",
+        "JwtSecretArn",
+        "MongoDbUriSecretArn",
+        "AlarmTopicArn",
+        "WebAclArn",
+    } <= outputs
