@@ -54,7 +54,20 @@ APP_SETTING_PREFIXES = (
     "PASSWORD_MIN_",
     "LOG_LEVEL",
     "AWS_LAMBDA_",
+    "TRACER",
+    "METRICS",
+    "OTEL_",
+    "SERVICE_NAME",
 )
+TRACERS = ("none", "xray", "otel")
+# What the Lambda runtime sets for a traced invocation: the X-Ray SDK's Lambda mode keys
+# on LAMBDA_TASK_ROOT, and both tracers continue the trace of _X_AMZN_TRACE_ID.
+LAMBDA_TRACE_ENV = {
+    "LAMBDA_TASK_ROOT": str(ROOT),
+    "_X_AMZN_TRACE_ID": (
+        "Root=1-65f2a7c4-0a1b2c3d4e5f60718293a4b5;Parent=53995c3f42cd8ad8;Sampled=1"
+    ),
+}
 
 TARGETS: dict[str, tuple[str, float]] = {
     # key: (comparison, limit)
@@ -89,13 +102,14 @@ class BenchError(RuntimeError):
 # --------------------------------------------------------------------------- helpers
 
 
-def bench_env(*, keep_no_bytecode: bool) -> dict[str, str]:
+def bench_env(*, keep_no_bytecode: bool, tracer: str = "none") -> dict[str, str]:
     """Environment of every child: test settings, quiet logs, no stray app settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(APP_SETTING_PREFIXES)}
     if not keep_no_bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
     # The in-memory store: the figures are the app's, not a database's.
     env.update(APP_ENV="test", APP_STORAGE="memory", JWT_SECRET=JWT_SECRET, LOG_LEVEL="WARNING")
+    env.update(TRACER=tracer, **LAMBDA_TRACE_ENV)
     return env
 
 
@@ -361,10 +375,10 @@ def measure_cold_start(runs: int, env: dict[str, str]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- 2: warm
 
 
-def measure_warm(iterations: int, warm_up: int) -> dict[str, Any]:
+def measure_warm(iterations: int, warm_up: int, tracer: str) -> dict[str, Any]:
     import gc
 
-    os.environ.update(bench_env(keep_no_bytecode=True))
+    os.environ.update(bench_env(keep_no_bytecode=True, tracer=tracer))
     from entrypoints.lambda_handler import handler
 
     settings = app_settings()
@@ -750,6 +764,12 @@ def main(argv: list[str] | None = None) -> int:
         help="skip compileall and keep PYTHONDONTWRITEBYTECODE in children "
         "(measures whatever .pyc already exist; see the bytecode line)",
     )
+    parser.add_argument(
+        "--tracer",
+        choices=TRACERS,
+        default="none",
+        help="TRACER of the measured app (default none); see bench/README.md",
+    )
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.json")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args(argv)
@@ -773,7 +793,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     step(bytecode_line)
 
-    env = bench_env(keep_no_bytecode=args.no_compile)
+    env = bench_env(keep_no_bytecode=args.no_compile, tracer=args.tracer)
     phases: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("cold", lambda: measure_cold_start(args.runs, env)),
         (
@@ -789,7 +809,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ),
         # Last: it imports and builds the app inside this process.
-        ("warm", lambda: measure_warm(args.warm_iterations, args.warm_up)),
+        ("warm", lambda: measure_warm(args.warm_iterations, args.warm_up, args.tracer)),
     ]
     results: dict[str, dict[str, Any]] = {}
     noise: dict[str, float | None] = {"before": machine["other_cores_busy_before"]}
@@ -811,7 +831,8 @@ def main(argv: list[str] | None = None) -> int:
     print(bytecode_line)
     print(
         f"Cold start: {args.runs} fresh processes, first event = HTTP API v2 GET {ME_PATH} "
-        "with a parent-minted token (401: user unknown to the fresh in-memory store)"
+        "with a parent-minted token (401: user unknown to the fresh in-memory store); "
+        f"TRACER={args.tracer}"
     )
     print_table(rows)
     cores = machine.get("cpus_usable") or machine["cpu_count"]
@@ -848,6 +869,7 @@ def main(argv: list[str] | None = None) -> int:
                 "APP_STORAGE": "memory",
                 "LOG_LEVEL": "WARNING",
                 "JWT_SECRET": "<48 chars>",
+                "TRACER": args.tracer,
                 "PYTHONDONTWRITEBYTECODE": "kept" if args.no_compile else "unset",
             },
         },

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from domain.errors import FieldError, InvalidInputError
 
 ABSOLUTE_MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +21,7 @@ class PasswordPolicy:
     """
 
     min_length: int = 15
-    max_length: int = 128
+    max_length: int = MAX_PASSWORD_LENGTH
 
     def __post_init__(self) -> None:
         if self.min_length < ABSOLUTE_MIN_PASSWORD_LENGTH:

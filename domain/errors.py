@@ -58,6 +58,11 @@ class CredentialsMissingError(AuthenticationError):
     default_message = "An access token is required."
 
 
+class RefreshReuseError(AuthenticationError):
+    """A spent refresh token came back after the grace window: it leaked, and its
+    family has been revoked. Answered like any invalid token (401)."""
+
+
 class PermissionDeniedError(DomainError):
     default_message = "You are not allowed to do this."
 

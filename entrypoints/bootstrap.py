@@ -15,25 +15,30 @@ from adapters.security.blocklist import ZxcvbnPasswordBlocklist
 from adapters.security.jwt_tokens import JwtConfig, JwtTokenIssuer
 from adapters.system import RandomIdGenerator, SystemClock
 from application.auth.authenticate import Authenticate
-from application.auth.refresh import Refresh
-from application.auth.sessions import SessionIssuer, SessionLifetimes
-from application.auth.sign_in import SignIn, SignInThrottling
-from application.auth.sign_out import SignOut
-from application.auth.sign_up import SignUp
+from application.auth.refresh import Refresh, RefreshCommand
+from application.auth.sessions import SessionIssuer, SessionLifetimes, TokenPair
+from application.auth.sign_in import SignIn, SignInCommand, SignInThrottling
+from application.auth.sign_out import SignOut, SignOutCommand
+from application.auth.sign_up import SignUp, SignUpCommand, SignUpResult
 from application.ports.password_blocklist import PasswordBlocklist
 from application.ports.password_hasher import PasswordHasher
 from application.ports.refresh_session_repository import RefreshSessionRepository
 from application.ports.system import Clock, IdGenerator, StoreProbe
 from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
-from application.users.change_password import ChangePassword
-from application.users.create_user import CreateUser, UserFactory
-from application.users.delete_user import DeleteUser
-from application.users.get_user import GetUser
-from application.users.list_users import ListUsers
-from application.users.update_user import UpdateUser
+from application.tracing import Traced, UseCase
+from application.users.change_password import ChangePassword, ChangePasswordCommand
+from application.users.create_user import CreateUser, CreateUserCommand, UserFactory
+from application.users.delete_user import DeleteUser, DeleteUserCommand
+from application.users.get_user import GetUser, GetUserQuery
+from application.users.list_users import ListUsers, ListUsersQuery, UserPage
+from application.users.update_user import UpdateUser, UpdateUserCommand
 from domain.auth import PasswordPolicy, ThrottlePolicy
+from domain.users import User
 from entrypoints.settings import Settings, SettingsError
+from observability import catalog
+from observability.metrics import EmfMetrics, NoopMetrics, RequestMetrics
+from observability.tracing import RequestTracer, TracerConfig, build_tracer
 
 
 class Closable(Protocol):
@@ -53,6 +58,8 @@ class Adapters:
     clock: Clock
     ids: IdGenerator
     store: StoreProbe
+    tracer: RequestTracer
+    metrics: RequestMetrics
     # The Mongo client owner when storage is MongoDB (closed on shutdown), else None.
     mongo: Closable | None = None
 
@@ -63,17 +70,18 @@ class Services:
 
     settings: Settings
     adapters: Adapters
-    sign_up: SignUp
-    sign_in: SignIn
-    refresh: Refresh
-    sign_out: SignOut
-    authenticate: Authenticate
-    change_password: ChangePassword
-    create_user: CreateUser
-    get_user: GetUser
-    list_users: ListUsers
-    update_user: UpdateUser
-    delete_user: DeleteUser
+    # Every use case comes wrapped in `Traced` (a span and an outcome metric per call).
+    sign_up: UseCase[SignUpCommand, SignUpResult]
+    sign_in: UseCase[SignInCommand, TokenPair]
+    refresh: UseCase[RefreshCommand, TokenPair]
+    sign_out: UseCase[SignOutCommand, None]
+    authenticate: UseCase[str, User]
+    change_password: UseCase[ChangePasswordCommand, None]
+    create_user: UseCase[CreateUserCommand, User]
+    get_user: UseCase[GetUserQuery, User]
+    list_users: UseCase[ListUsersQuery, UserPage]
+    update_user: UseCase[UpdateUserCommand, User]
+    delete_user: UseCase[DeleteUserCommand, None]
     user_factory: UserFactory
 
     async def close(self) -> None:
@@ -103,6 +111,8 @@ def build_adapters(settings: Settings, **overrides: Any) -> Adapters:
             clock=pick("clock", SystemClock),
             ids=pick("ids", RandomIdGenerator),
             store=pick("store", lambda: stores["store"]),
+            tracer=pick("tracer", lambda: _tracer(settings)),
+            metrics=pick("metrics", lambda: _metrics(settings)),
             mongo=pick("mongo", lambda: stores.get("mongo")),
         )
     except ValueError as exc:
@@ -150,6 +160,25 @@ def _stores(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _tracer(settings: Settings) -> RequestTracer:
+    # Only the selected tracer's SDK is imported: with TRACER=none, none is.
+    return build_tracer(
+        TracerConfig(
+            kind=settings.tracer,
+            service_name=settings.service_name,
+            instrument_mongo=settings.storage != "memory",
+            otel_exporter=settings.otel_exporter,
+            otel_endpoint=settings.otel_endpoint,
+        )
+    )
+
+
+def _metrics(settings: Settings) -> RequestMetrics:
+    if settings.metrics == "emf":
+        return EmfMetrics(settings.metrics_namespace, settings.service_name)
+    return NoopMetrics()
+
+
 def _hasher(settings: Settings) -> Argon2PasswordHasher:
     params = Argon2Params(
         memory_kib=settings.argon2_memory_kib,
@@ -192,19 +221,29 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     )
     issuer = SessionIssuer(a.sessions, a.tokens, a.ids, lifetimes)
     factory = UserFactory(a.users, a.hasher, policy, a.blocklist, a.clock, a.ids)
+
+    def traced(use_case: UseCase[Any, Any], name: str) -> Traced[Any, Any]:
+        return Traced(use_case, name, a.tracer, a.metrics)
+
+    c = catalog
     return Services(
         settings=settings,
         adapters=a,
-        sign_up=SignUp(factory, issuer),
-        sign_in=SignIn(a.users, a.hasher, a.throttles, throttling, issuer, a.clock),
-        refresh=Refresh(a.users, a.sessions, issuer, a.clock),
-        sign_out=SignOut(a.sessions),
-        authenticate=Authenticate(a.users, a.tokens),
-        change_password=ChangePassword(a.users, a.sessions, a.hasher, policy, a.blocklist, a.clock),
-        create_user=CreateUser(factory),
-        get_user=GetUser(a.users),
-        list_users=ListUsers(a.users),
-        update_user=UpdateUser(a.users, a.clock),
-        delete_user=DeleteUser(a.users, a.sessions),
+        sign_up=traced(SignUp(factory, issuer), c.SIGN_UP),
+        sign_in=traced(
+            SignIn(a.users, a.hasher, a.throttles, throttling, issuer, a.clock), c.SIGN_IN
+        ),
+        refresh=traced(Refresh(a.users, a.sessions, issuer, a.clock), c.REFRESH),
+        sign_out=traced(SignOut(a.sessions), c.SIGN_OUT),
+        authenticate=traced(Authenticate(a.users, a.tokens), c.AUTHENTICATE),
+        change_password=traced(
+            ChangePassword(a.users, a.sessions, a.hasher, policy, a.blocklist, a.clock),
+            c.CHANGE_PASSWORD,
+        ),
+        create_user=traced(CreateUser(factory), c.CREATE_USER),
+        get_user=traced(GetUser(a.users), c.GET_USER),
+        list_users=traced(ListUsers(a.users), c.LIST_USERS),
+        update_user=traced(UpdateUser(a.users, a.clock), c.UPDATE_USER),
+        delete_user=traced(DeleteUser(a.users, a.sessions), c.DELETE_USER),
         user_factory=factory,
     )

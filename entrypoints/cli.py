@@ -1,4 +1,4 @@
-"""The `app` command: `serve`, `users create-admin`, `openapi`."""
+"""The `app` command: `serve`, `users create-admin`, `db init`, `openapi`, `grafana`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from domain.errors import DomainError, InvalidInputError
 from entrypoints.settings import STORAGES, Settings, SettingsError, load_settings
@@ -55,7 +56,31 @@ def _parser() -> argparse.ArgumentParser:
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI 3.1 schema as JSON")
     openapi.set_defaults(run=_openapi)
+    _grafana_parser(commands)
     return parser
+
+
+def _grafana_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    grafana = commands.add_parser("grafana", help="dashboards as code").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    # The EMF namespace the service emits to (METRICS_NAMESPACE) and the AWS region.
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--region", default=region, help=f"default region (default {region})")
+    shared.add_argument("--namespace", help="EMF namespace (default: METRICS_NAMESPACE)")
+    shared.add_argument("--folder", default="Serverless Auth", help="dashboard folder title")
+    render = grafana.add_parser(
+        "render", parents=[shared], help="write dashboards and provisioning YAML to a folder"
+    )
+    render.add_argument("--out", required=True, type=Path, help="the provisioning folder")
+    render.set_defaults(run=_grafana_render)
+    provision = grafana.add_parser(
+        "provision", parents=[shared], help="push data sources, folder and dashboards"
+    )
+    provision.add_argument("--url", required=True, help="Grafana's base URL")
+    provision.add_argument("--token", help="service-account token (default: GRAFANA_TOKEN)")
+    provision.set_defaults(run=_grafana_provision)
 
 
 @contextlib.contextmanager
@@ -165,6 +190,41 @@ def _openapi(args: argparse.Namespace) -> int:
 
     app = create_app(build_services(load_settings({"APP_ENV": "local", "APP_STORAGE": "memory"})))
     print(json.dumps(app.openapi_schema.to_schema(), indent=2, sort_keys=True))
+    return 0
+
+
+def _namespace(args: argparse.Namespace) -> str:
+    if args.namespace:
+        return str(args.namespace)
+    env = {"APP_ENV": "local", "APP_STORAGE": "memory"}
+    env.update({k: v for k, v in os.environ.items() if k == "METRICS_NAMESPACE"})
+    return load_settings(env).metrics_namespace
+
+
+def _grafana_render(args: argparse.Namespace) -> int:
+    from observability.grafana.render import render
+
+    written = render(args.out, region=args.region, namespace=_namespace(args), folder=args.folder)
+    for path in written:
+        print(path)
+    return 0
+
+
+def _grafana_provision(args: argparse.Namespace) -> int:
+    from observability.grafana.provision import ProvisioningError, provision
+
+    token = args.token or os.environ.get("GRAFANA_TOKEN", "")
+    try:
+        report = provision(
+            args.url, token, folder=args.folder, region=args.region, namespace=_namespace(args)
+        )
+    except ProvisioningError as exc:
+        print(f"grafana: {exc}", file=sys.stderr)
+        return 1
+    for kind, items in (("created", report.created), ("updated", report.updated)):
+        for item in items:
+            print(f"{kind} {item}")
+    print(f"{len(report.unchanged)} unchanged" if report.changed else "nothing to change")
     return 0
 
 

@@ -7,10 +7,14 @@ lifespan is off because Mangum would otherwise run it on every invocation.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from mangum import Mangum
+
+from observability.context import lambda_invocation
 
 DEFAULT_TEXT_MIME_TYPES = [
     "application/json",
@@ -21,20 +25,27 @@ DEFAULT_TEXT_MIME_TYPES = [
 ]
 
 _adapter: Mangum | None = None
+# Exports what the tracer buffered; run after every invocation, before Lambda freezes us.
+_flush: Callable[[], None] = lambda: None  # noqa: E731
 
 
 def _build() -> Mangum:
+    global _flush
     # Lambda logs JSON only. structlog imports `rich` for pretty console output when it
     # is installed (litestar pulls it in for its CLI): ~40 ms of cold start for nothing.
     sys.modules.setdefault("rich", None)  # type: ignore[arg-type]
     from entrypoints.bootstrap import build_services
     from entrypoints.http.app import create_app
+    from entrypoints.secrets import with_secrets
     from entrypoints.settings import load_settings
     from observability.logging import configure_logging
 
-    settings = load_settings()
+    # Secret values come from Secrets Manager (ARNs in the environment), read once.
+    settings = load_settings(with_secrets(os.environ))
     configure_logging(settings.log_level, pretty=False)
-    app = create_app(build_services(settings))
+    services = build_services(settings)
+    _flush = services.adapters.tracer.flush
+    app = create_app(services)
     # Problem bodies are text too; without this Mangum base64-encodes them.
     text_types = [*DEFAULT_TEXT_MIME_TYPES, "application/problem+json"]
     return Mangum(app, lifespan="off", text_mime_types=text_types)  # type: ignore[arg-type]
@@ -67,5 +78,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _adapter
     if _adapter is None:
         _adapter = _build()
-    response: dict[str, Any] = _adapter(_strip_stage(event), context)
+    # The access log, spans and metrics of this invocation name its request and trace.
+    request_id = getattr(context, "aws_request_id", None)
+    with lambda_invocation(request_id, os.environ.get("_X_AMZN_TRACE_ID")):
+        try:
+            response: dict[str, Any] = _adapter(_strip_stage(event), context)
+        finally:
+            _flush()
     return response

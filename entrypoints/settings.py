@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,12 @@ ENVIRONMENTS = ("local", "test", "dev", "prod")
 MIN_SECRET_BYTES = 32
 STORAGES = ("embedded", "memory", "mongo")
 MONGODB_DRIVERS = ("pymongo", "motor")
+TRACERS = ("none", "xray", "otel")
+METRICS = ("none", "emf")
+OTEL_EXPORTERS = ("otlp", "console", "none")
+# CloudWatch namespaces: these characters, and never AWS's own `AWS/` prefix.
+NAMESPACE = re.compile(r"^(?!AWS/)[A-Za-z0-9 ._/#:-]{1,255}$")
+SERVICE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
 class SettingsError(ValueError):
@@ -60,6 +67,15 @@ class Settings:
     sign_in_free_attempts_per_ip: int = 50
     sign_in_window_seconds: int = 900
     max_body_bytes: int = 64 * 1024
+    # A header carrying the real client address, set by a proxy the app can trust (the
+    # CloudFront Function of infra/, guarded by the WAF origin token). Empty: the peer.
+    client_ip_header: str = ""
+    tracer: str = "none"
+    metrics: str = "none"
+    metrics_namespace: str = "ServerlessAuth"
+    service_name: str = "serverless-auth"
+    otel_exporter: str = "otlp"
+    otel_endpoint: str = "http://localhost:4318"
 
     @property
     def is_local(self) -> bool:
@@ -121,6 +137,21 @@ def _json_map(raw: str) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise ValueError("must be a JSON object of kid to PEM string")
     return value
+
+
+def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if not pattern.match(raw):
+            raise ValueError(f"must be {what}, got {raw!r}")
+        return raw
+
+    return parse
+
+
+def _http_url(raw: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", raw):
+        raise ValueError(f"must be an http(s) URL, got {raw!r}")
+    return raw
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -212,6 +243,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sign_in_window_seconds=_get(
             env, "SIGN_IN_WINDOW_SECONDS", _positive_int, d.sign_in_window_seconds
         ),
+        tracer=_get(env, "TRACER", _choice(TRACERS), d.tracer),
+        client_ip_header=_get(env, "CLIENT_IP_HEADER", str.lower, d.client_ip_header),
+        # EMF lines are CloudWatch's input on Lambda; elsewhere they would only be noise.
+        metrics=_get(env, "METRICS", _choice(METRICS), "emf" if on_lambda else d.metrics),
+        metrics_namespace=_get(
+            env,
+            "METRICS_NAMESPACE",
+            _matching(NAMESPACE, "a CloudWatch namespace (not starting with AWS/)"),
+            d.metrics_namespace,
+        ),
+        service_name=_get(
+            env,
+            "SERVICE_NAME",
+            _matching(SERVICE_NAME, "1-128 letters, digits, '.', '_' or '-'"),
+            env.get("AWS_LAMBDA_FUNCTION_NAME") or d.service_name,
+        ),
+        otel_exporter=_get(env, "OTEL_TRACES_EXPORTER", _choice(OTEL_EXPORTERS), d.otel_exporter),
+        otel_endpoint=_get(env, "OTEL_EXPORTER_OTLP_ENDPOINT", _http_url, d.otel_endpoint),
     )
     if settings.refresh_absolute_ttl_seconds < settings.refresh_idle_ttl_seconds:
         raise SettingsError(

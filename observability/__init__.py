@@ -1,1 +1,1 @@
-"""Logs (and, later, traces and metrics) for the service."""
+"""Logs, traces and metrics of the service, and its Grafana dashboards (see catalog.py)."""

@@ -7,7 +7,7 @@ from application.auth.sessions import SessionIssuer, TokenPair, hash_refresh_tok
 from application.ports.refresh_session_repository import RefreshSessionRepository
 from application.ports.system import Clock
 from application.ports.user_repository import UserRepository
-from domain.errors import AuthenticationError
+from domain.errors import AuthenticationError, RefreshReuseError
 
 log = logging.getLogger("auth.refresh")
 
@@ -51,6 +51,7 @@ class Refresh:
                     "refresh_reuse",
                     extra={"user_id": session.user_id, "family_id": session.family_id},
                 )
+                raise RefreshReuseError
             raise AuthenticationError
         if now >= session.expires_at:
             raise AuthenticationError

@@ -13,6 +13,10 @@ from entrypoints.http.auth import AuthController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.health import HealthController
 from entrypoints.http.middleware import add_security_headers
+from entrypoints.http.openapi import StrictStructSchemaPlugin
+from entrypoints.http.options import fix_allow_header
+from entrypoints.http.static import frontend_routes
+from entrypoints.http.telemetry import instrument
 from entrypoints.http.users import UsersController
 
 API_VERSION = "1.0.0"
@@ -35,14 +39,18 @@ def openapi_config() -> OpenAPIConfig:
 
 
 def create_app(services: Services) -> Litestar:
-    return Litestar(
-        route_handlers=[AuthController, UsersController, HealthController],
+    app = Litestar(
+        # The built frontend at `/` when frontend/out exists (never on Lambda).
+        route_handlers=[AuthController, UsersController, HealthController, *frontend_routes()],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, fix_allow_header],
+        plugins=[StrictStructSchemaPlugin()],
         openapi_config=openapi_config(),
         request_max_body_size=services.settings.max_body_bytes,
         on_shutdown=[services.close],
         logging_config=None,
         debug=False,
     )
+    # Request span, access log line and request metrics, around everything (404s too).
+    return instrument(app, services.adapters.tracer, services.adapters.metrics)

@@ -1,16 +1,30 @@
-"""`/api/v1/auth`: sign-up, sign-in, refresh, sign-out."""
+"""`/api/v1/auth`: sign-up, sign-in, refresh, sign-out.
+
+Each route answers in body mode (the refresh token in JSON, for API clients) or, with
+`X-Refresh-Token-Transport: cookie`, in cookie mode (browsers; see `cookie_mode`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, post
+from litestar import Controller, Request, Response, post
 from litestar.params import JSONBody
 
 from application.auth.refresh import RefreshCommand
 from application.auth.sign_in import SignInCommand
 from application.auth.sign_out import SignOutCommand
 from application.auth.sign_up import SignUpCommand
+from domain.errors import CredentialsMissingError
+from entrypoints.http.cookie_mode import (
+    SET_COOKIE_DOC,
+    RefreshCookie,
+    Transport,
+    cleared_refresh_cookie,
+    is_cookie_mode,
+    presented_token,
+    token_response,
+)
 from entrypoints.http.dependencies import ServicesDep, client_ip
 from entrypoints.http.openapi import BODY, problems
 from entrypoints.http.schemas import (
@@ -29,32 +43,97 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]  # noqa: RUF012 - Litestar's declared class attribute
 
-    @post("/sign-up", operation_id="signUp", status_code=201, responses=problems(*BODY, 409, 503))
-    async def sign_up(self, data: JSONBody[SignUpIn], services: ServicesDep) -> SignUpOut:
+    @post(
+        "/sign-up",
+        operation_id="signUp",
+        status_code=201,
+        responses=problems(*BODY, 409, 503),
+        response_headers=SET_COOKIE_DOC,
+    )
+    async def sign_up(
+        self,
+        data: JSONBody[SignUpIn],
+        services: ServicesDep,
+        refresh_token_transport: Transport = None,
+    ) -> Response[SignUpOut]:
         """Create an account (role `user`) and sign it in. 409 if the email is taken,
         422 if the email or password breaks a rule."""
+        cookie_mode = is_cookie_mode(refresh_token_transport)
         command = SignUpCommand(checked_email(data.email), data.password, data.name)
         result = await services.sign_up.execute(command)
-        return SignUpOut(user_out(result.user), tokens_out(result.tokens))
+        tokens = tokens_out(result.tokens, with_refresh_token=not cookie_mode)
+        body = SignUpOut(user_out(result.user), tokens)
+        return token_response(body, result.tokens, cookie_mode, services.settings, 201)
 
     @post(
-        "/sign-in", operation_id="signIn", status_code=200, responses=problems(*BODY, 401, 429, 503)
+        "/sign-in",
+        operation_id="signIn",
+        status_code=200,
+        responses=problems(*BODY, 401, 429, 503),
+        response_headers=SET_COOKIE_DOC,
     )
     async def sign_in(
-        self, data: JSONBody[SignInIn], services: ServicesDep, request: Request[Any, Any, Any]
-    ) -> TokenPairOut:
+        self,
+        data: JSONBody[SignInIn],
+        services: ServicesDep,
+        request: Request[Any, Any, Any],
+        refresh_token_transport: Transport = None,
+    ) -> Response[TokenPairOut]:
         """Exchange email and password for a token pair. 401 for unknown email or wrong
         password alike; 429 with `Retry-After` after repeated failures."""
-        command = SignInCommand(data.email, data.password, client_ip(request))
-        return tokens_out(await services.sign_in.execute(command))
+        cookie_mode = is_cookie_mode(refresh_token_transport)
+        command = SignInCommand(
+            data.email, data.password, client_ip(request, services.settings.client_ip_header)
+        )
+        tokens = await services.sign_in.execute(command)
+        body = tokens_out(tokens, with_refresh_token=not cookie_mode)
+        return token_response(body, tokens, cookie_mode, services.settings, 200)
 
-    @post("/refresh", operation_id="refresh", status_code=200, responses=problems(*BODY, 401, 503))
-    async def refresh(self, data: JSONBody[RefreshTokenIn], services: ServicesDep) -> TokenPairOut:
+    @post(
+        "/refresh",
+        operation_id="refresh",
+        status_code=200,
+        responses=problems(*BODY, 401, 503),
+        response_headers=SET_COOKIE_DOC,
+    )
+    async def refresh(
+        self,
+        services: ServicesDep,
+        data: JSONBody[RefreshTokenIn | None] = None,
+        refresh_token_transport: Transport = None,
+        cookie: RefreshCookie = None,
+    ) -> Response[TokenPairOut]:
         """Rotate a refresh token. The presented token is spent; presenting it again
-        later revokes its whole family."""
-        return tokens_out(await services.refresh.execute(RefreshCommand(data.refresh_token)))
+        later revokes its whole family. Body mode: send `{refresh_token}`. Cookie mode:
+        send no body; the cookie is read and replaced. 401 when no token is presented."""
+        cookie_mode = is_cookie_mode(refresh_token_transport)
+        token = presented_token(data.refresh_token if data else None, cookie_mode, cookie)
+        if token is None:
+            raise CredentialsMissingError("No refresh token was presented: sign in again.")
+        tokens = await services.refresh.execute(RefreshCommand(token))
+        body = tokens_out(tokens, with_refresh_token=not cookie_mode)
+        return token_response(body, tokens, cookie_mode, services.settings, 200)
 
-    @post("/sign-out", operation_id="signOut", status_code=204, responses=problems(*BODY, 503))
-    async def sign_out(self, data: JSONBody[RefreshTokenIn], services: ServicesDep) -> None:
-        """Revoke the refresh token's family. Idempotent: 204 for unknown tokens too."""
-        await services.sign_out.execute(SignOutCommand(data.refresh_token))
+    @post(
+        "/sign-out",
+        operation_id="signOut",
+        status_code=204,
+        responses=problems(*BODY, 503),
+        response_headers=SET_COOKIE_DOC,
+    )
+    async def sign_out(
+        self,
+        services: ServicesDep,
+        data: JSONBody[RefreshTokenIn | None] = None,
+        refresh_token_transport: Transport = None,
+        cookie: RefreshCookie = None,
+    ) -> Response[None]:
+        """Revoke the refresh token's family. Idempotent: 204 for unknown or absent
+        tokens too. Body mode: send `{refresh_token}`. Cookie mode: send no body; the
+        cookie is read and cleared."""
+        cookie_mode = is_cookie_mode(refresh_token_transport)
+        token = presented_token(data.refresh_token if data else None, cookie_mode, cookie)
+        if token is not None:  # no token: nothing to end, and still a 204
+            await services.sign_out.execute(SignOutCommand(token))
+        cookies = [cleared_refresh_cookie()] if cookie_mode else []
+        return Response(None, status_code=204, cookies=cookies)

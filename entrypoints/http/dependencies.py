@@ -24,7 +24,10 @@ async def provide_current_user(request: Request[Any, Any, Any], services: Servic
     return await services.authenticate.execute(token.strip())
 
 
-def client_ip(request: Request[Any, Any, Any]) -> str:
-    # The socket peer: on Lambda, Mangum fills it from API Gateway's sourceIp. Never
-    # X-Forwarded-For, which the client controls.
+def client_ip(request: Request[Any, Any, Any], trusted_header: str = "") -> str:
+    """The client's address for throttling: the socket peer (on Lambda, Mangum fills it
+    from API Gateway's sourceIp), or `trusted_header` when a trusted proxy sets it (behind
+    CloudFront the peer is CloudFront). Never X-Forwarded-For, which the client controls."""
+    if trusted_header and (value := request.headers.get(trusted_header, "").strip()):
+        return value[:64]
     return request.client.host if request.client else "unknown"

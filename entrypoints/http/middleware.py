@@ -26,6 +26,42 @@ API_HEADERS: list[tuple[bytes, bytes]] = [
 # The interactive API docs load scripts and styles, so they do not get the strict CSP.
 DOCS_PREFIX = "/schema"
 
+# Pages of the built frontend (`static.py`, routes marked with this `opt`) run scripts,
+# load styles and call the API on their own origin. Next's static export inlines its
+# bootstrap scripts: each page allows exactly its own by hash, never 'unsafe-inline'.
+# frontend/scripts/csp.mjs writes the same directives (minus frame-ancestors) into the
+# pages as a <meta> for static hosting; a test keeps the two in step.
+FRONTEND_OPT = "frontend"
+PAGE_POLICY = (
+    "default-src 'self'",
+    "script-src 'self' {hashes}",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+)
+# Frontend responses keep the Cache-Control and CSP the file server chose (pages get
+# theirs, build assets are immutable); anything else of theirs gets these.
+FRONTEND_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"cache-control", b"no-cache"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+]
+
+
+def page_csp(script_hashes: list[str]) -> str:
+    """The policy of one page: `script_hashes` like `'sha256-...'`."""
+    return "; ".join(PAGE_POLICY).replace(" {hashes}", "".join(f" {h}" for h in script_hashes))
+
+
+def _is_frontend(scope: Scope) -> bool:
+    handler = scope.get("route_handler")
+    return bool(handler is not None and handler.opt.get(FRONTEND_OPT))
+
 
 def request_id_of(scope: Scope) -> str:
     """The request's id: the client's if sane, else a new one; fixed once computed."""
@@ -41,9 +77,12 @@ def request_id_of(scope: Scope) -> str:
 async def add_security_headers(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.start":
         return
-    extra = (
-        COMMON_HEADERS if scope["path"].startswith(DOCS_PREFIX) else COMMON_HEADERS + API_HEADERS
-    )
+    if scope["path"].startswith(DOCS_PREFIX):
+        extra = COMMON_HEADERS
+    elif _is_frontend(scope):
+        extra = COMMON_HEADERS + FRONTEND_HEADERS
+    else:
+        extra = COMMON_HEADERS + API_HEADERS
     headers = list(message.get("headers", []))
     present = {name.lower() for name, _ in headers}
     headers.extend(h for h in extra if h[0] not in present)

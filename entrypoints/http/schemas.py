@@ -14,13 +14,30 @@ from msgspec import UNSET, Meta, UnsetType
 
 from application.auth.sessions import TokenPair
 from application.users.list_users import UserPage
+from domain.auth import ABSOLUTE_MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH
 from domain.users import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, User
 
-# Bounds here only keep absurd input out early; the domain applies the real rules
-# (e.g. the configurable minimum password length), with field-level messages.
+# The schema states what it can of the domain's rules, so clients (and schemathesis)
+# see them; the domain still applies all of them (e.g. the configurable minimum password
+# length, the blocklist), with field-level messages.
 EmailField = Annotated[str, Meta(max_length=MAX_EMAIL_LENGTH, examples=["ann@example.com"])]
+# A password being set: the policy's absolute bounds. One being presented: any string
+# (sign-in must not reveal the policy, and old passwords may predate it).
+NewPasswordField = Annotated[
+    str,
+    Meta(
+        min_length=ABSOLUTE_MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        examples=["correct horse battery staple"],
+    ),
+]
 PasswordField = Annotated[str, Meta(max_length=1024, examples=["correct horse battery staple"])]
-NameField = Annotated[str, Meta(max_length=MAX_NAME_LENGTH * 4, examples=["Ann Lovelace"])]
+# At least one visible character and no control characters, as `normalize_name` requires.
+NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+NameField = Annotated[
+    str,
+    Meta(min_length=1, max_length=MAX_NAME_LENGTH, pattern=NAME_PATTERN, examples=["Ann Lovelace"]),
+]
 RoleField = Literal["user", "admin"]
 
 
@@ -30,7 +47,7 @@ class Input(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 class SignUpIn(Input, frozen=True, forbid_unknown_fields=True):
     email: EmailField
-    password: PasswordField
+    password: NewPasswordField
     name: NameField
 
 
@@ -45,12 +62,12 @@ class RefreshTokenIn(Input, frozen=True, forbid_unknown_fields=True):
 
 class ChangePasswordIn(Input, frozen=True, forbid_unknown_fields=True):
     current_password: PasswordField
-    new_password: PasswordField
+    new_password: NewPasswordField
 
 
 class CreateUserIn(Input, frozen=True, forbid_unknown_fields=True):
     email: EmailField
-    password: PasswordField
+    password: NewPasswordField
     name: NameField
     role: RoleField = "user"
 
@@ -72,9 +89,12 @@ class UserOut(msgspec.Struct, frozen=True):
 
 
 class TokenPairOut(msgspec.Struct, frozen=True):
+    """`refresh_token` is absent in cookie mode (`X-Refresh-Token-Transport: cookie`),
+    where it travels in an HttpOnly cookie instead."""
+
     access_token: str
-    refresh_token: str
     expires_in: int
+    refresh_token: str | UnsetType = UNSET
     token_type: Literal["Bearer"] = "Bearer"
 
 
@@ -120,8 +140,12 @@ def user_out(user: User) -> UserOut:
     )
 
 
-def tokens_out(tokens: TokenPair) -> TokenPairOut:
-    return TokenPairOut(tokens.access_token, tokens.refresh_token, tokens.expires_in)
+def tokens_out(tokens: TokenPair, *, with_refresh_token: bool = True) -> TokenPairOut:
+    return TokenPairOut(
+        access_token=tokens.access_token,
+        expires_in=tokens.expires_in,
+        refresh_token=tokens.refresh_token if with_refresh_token else UNSET,
+    )
 
 
 def page_out(page: UserPage) -> UserPageOut:

@@ -138,6 +138,9 @@ class Api(Construct):
                 # SDK); metrics are EMF lines in the function's logs (no IAM needed).
                 "TRACER": "xray",
                 "METRICS": "emf",
+                # Behind CloudFront the peer address is CloudFront's; its Function sets the
+                # viewer's, and WAF only admits requests carrying the origin token.
+                "CLIENT_IP_HEADER": "x-viewer-ip",
                 "JWT_ISSUER": config.jwt_issuer,
                 "JWT_AUDIENCE": config.jwt_audience,
                 "JWT_SECRET_ARN": data.jwt_secret.secret_arn,

@@ -345,3 +345,53 @@ def test_the_eddsa_settings_are_read_together() -> None:
     assert settings.jwt_signing_kid == "2026-02"
     assert settings.jwt_private_key == "private-pem"
     assert set(settings.jwt_public_keys) == {"2026-01", "2026-02"}
+
+
+# --- observability ---------------------------------------------------------------------
+
+
+def test_tracing_is_off_and_metrics_are_off_by_default_outside_lambda() -> None:
+    settings = settings_with()
+
+    assert (settings.tracer, settings.metrics) == ("none", "none")
+    assert (settings.service_name, settings.metrics_namespace) == (
+        "serverless-auth",
+        "ServerlessAuth",
+    )
+
+
+def test_on_lambda_metrics_default_to_emf_and_the_service_is_named_for_the_function() -> None:
+    settings = settings_with(AWS_LAMBDA_FUNCTION_NAME="auth-api-prod")
+
+    assert settings.metrics == "emf"
+    assert settings.service_name == "auth-api-prod"
+
+
+@pytest.mark.parametrize("tracer", ["none", "xray", "otel"])
+def test_the_tracer_is_chosen_by_tracer(tracer: str) -> None:
+    assert settings_with(TRACER=tracer).tracer == tracer
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TRACER", "jaeger"),
+        ("METRICS", "statsd"),
+        ("METRICS_NAMESPACE", "AWS/Lambda"),
+        ("METRICS_NAMESPACE", "bad\nnamespace"),
+        ("SERVICE_NAME", "has spaces"),
+        ("OTEL_TRACES_EXPORTER", "zipkin"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318"),
+    ],
+)
+def test_bad_observability_settings_are_refused_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=rf"^{name}: "):
+        settings_with(**{name: value})
+
+
+def test_the_otel_exporter_and_endpoint_are_read_from_the_standard_variables() -> None:
+    settings = settings_with(
+        OTEL_TRACES_EXPORTER="console", OTEL_EXPORTER_OTLP_ENDPOINT="http://collector:4318"
+    )
+
+    assert (settings.otel_exporter, settings.otel_endpoint) == ("console", "http://collector:4318")

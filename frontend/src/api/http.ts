@@ -1,0 +1,162 @@
+/**
+ * A small fetch wrapper typed by the generated OpenAPI types (`schema.ts`): paths,
+ * methods, path and query parameters, header parameters, JSON bodies and success bodies
+ * all come from the API's own schema, so an API change that breaks the client breaks
+ * `tsc` too. Failures become `ApiError`s carrying the RFC 9457 problem.
+ */
+import type { components, paths } from "./schema";
+
+export type Schemas = components["schemas"];
+export type User = Schemas["UserOut"];
+export type TokenPair = Schemas["TokenPairOut"];
+export type Problem = Schemas["ProblemOut"];
+export type Role = User["role"];
+
+export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
+export type Method = "get" | "post" | "patch" | "delete";
+
+/** The paths that have an operation for `M`. */
+export type PathWith<M extends Method> = {
+  [P in keyof paths]: paths[P][M] extends { responses: unknown } ? P : never;
+}[keyof paths];
+export type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
+
+type Parameters<O, K extends string> = O extends { parameters: { [key in K]?: infer V } }
+  ? V
+  : never;
+type JsonBody<O> = O extends { requestBody: { content: { "application/json": infer B } } }
+  ? B
+  : O extends { requestBody?: { content: { "application/json": infer B } } }
+    ? B | undefined
+    : never;
+type Json<R> = R extends { content: { "application/json": infer B } } ? B : undefined;
+export type Success<O> = O extends { responses: infer R }
+  ? R extends { 200: infer Ok }
+    ? Json<Ok>
+    : R extends { 201: infer Created }
+      ? Json<Created>
+      : undefined
+  : never;
+
+export interface RequestOptions<O> {
+  path?: Parameters<O, "path">;
+  query?: Parameters<O, "query">;
+  header?: Parameters<O, "header">;
+  body?: JsonBody<O>;
+  /** An access token, sent as `Authorization: Bearer ...`. */
+  bearer?: string;
+}
+
+export interface ApiResponse<T> {
+  data: T;
+  status: number;
+  headers: Headers;
+}
+
+const PROBLEM_JSON = "application/problem+json";
+
+/** A failed request: an HTTP problem, or no answer at all (`status` 0). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly problem: Problem;
+  readonly headers: Headers;
+
+  constructor(problem: Problem, headers: Headers = new Headers()) {
+    super(problem.detail ?? problem.title);
+    this.name = "ApiError";
+    this.status = problem.status;
+    this.problem = problem;
+    this.headers = headers;
+  }
+
+  /** The problem's slug: `/problems/email-taken` → `email-taken`. */
+  get kind(): string {
+    return this.problem.type.replace(/^\/problems\//, "");
+  }
+
+  /** Seconds from `Retry-After` (429, 503), if the server sent it. */
+  get retryAfter(): number | null {
+    const value = Number.parseInt(this.headers.get("retry-after") ?? "", 10);
+    return Number.isFinite(value) && value >= 0 ? value : null;
+  }
+
+  /** The first message for each field of a validation problem's `errors`. */
+  fieldErrors(): Record<string, string> {
+    const found: Record<string, string> = {};
+    for (const error of this.problem.errors ?? []) {
+      found[error.field] ??= error.message;
+    }
+    return found;
+  }
+}
+
+export const NETWORK_PROBLEM: Problem = {
+  type: "network-error",
+  title: "The server could not be reached",
+  status: 0,
+};
+
+export function expandPath(template: string, params: Record<string, unknown> = {}): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined || value === null) {
+      throw new Error(`missing path parameter ${name} for ${template}`);
+    }
+    return encodeURIComponent(String(value));
+  });
+}
+
+function queryString(query: Record<string, unknown> | undefined): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value !== undefined && value !== null) params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+async function problemOf(response: Response): Promise<Problem> {
+  const type = response.headers.get("content-type") ?? "";
+  if (type.startsWith(PROBLEM_JSON) || type.startsWith("application/json")) {
+    try {
+      const body = (await response.json()) as Partial<Problem>;
+      if (typeof body.title === "string" && typeof body.type === "string") {
+        return { ...body, status: response.status } as Problem;
+      }
+    } catch {
+      // not JSON after all: fall through to a generic problem
+    }
+  }
+  return { type: "about:blank", title: response.statusText || "Error", status: response.status };
+}
+
+export async function request<M extends Method, P extends PathWith<M>>(
+  fetcher: Fetch,
+  method: M,
+  path: P,
+  options: RequestOptions<Operation<P, M>> = {},
+): Promise<ApiResponse<Success<Operation<P, M>>>> {
+  const url =
+    expandPath(path, options.path as Record<string, unknown> | undefined) +
+    queryString(options.query as Record<string, unknown> | undefined);
+  const headers = new Headers({ accept: `application/json, ${PROBLEM_JSON}` });
+  for (const [name, value] of Object.entries(options.header ?? {})) {
+    if (value !== undefined && value !== null) headers.set(name, String(value));
+  }
+  if (options.bearer) headers.set("authorization", `Bearer ${options.bearer}`);
+  const init: RequestInit = { method: method.toUpperCase(), headers, credentials: "same-origin" };
+  if (options.body !== undefined) {
+    headers.set("content-type", "application/json");
+    init.body = JSON.stringify(options.body);
+  }
+  let response: Response;
+  try {
+    response = await fetcher(url, init);
+  } catch {
+    throw new ApiError(NETWORK_PROBLEM);
+  }
+  if (!response.ok) throw new ApiError(await problemOf(response), response.headers);
+  const text = response.status === 204 ? "" : await response.text();
+  const data = (text ? JSON.parse(text) : undefined) as Success<Operation<P, M>>;
+  return { data, status: response.status, headers: response.headers };
+}

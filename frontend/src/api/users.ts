@@ -1,0 +1,98 @@
+/**
+ * The user routes, called with the session's access token. A request rejected because
+ * the token expired is retried once after a silent refresh; if the session cannot be
+ * refreshed, the session ends and the caller gets the 401.
+ */
+import {
+  ApiError,
+  type ApiResponse,
+  type Fetch,
+  type Method,
+  type Operation,
+  type PathWith,
+  type RequestOptions,
+  type Schemas,
+  type Success,
+  type User,
+  request,
+} from "./http";
+
+/** What the user routes need from the session. */
+export interface TokenSource {
+  accessToken(): string | null;
+  /** Refresh now (single flight); false when the session is over. */
+  refresh(): Promise<boolean>;
+}
+
+export interface Versioned {
+  user: User;
+  etag: string;
+}
+
+/** 401 because the access token is missing, expired or revoked (not wrong credentials). */
+export function isExpiredToken(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 401 && error.kind === "unauthenticated";
+}
+
+const SIGNED_OUT = new ApiError({
+  type: "/problems/unauthenticated",
+  title: "Unauthorized",
+  status: 401,
+  detail: "Your session has ended. Sign in again.",
+});
+
+export function createUsersApi(fetcher: Fetch, session: TokenSource) {
+  async function authorized<M extends Method, P extends PathWith<M>>(
+    method: M,
+    path: P,
+    options: RequestOptions<Operation<P, M>> = {},
+  ): Promise<ApiResponse<Success<Operation<P, M>>>> {
+    const token = session.accessToken() ?? ((await session.refresh()) ? session.accessToken() : null);
+    if (!token) throw SIGNED_OUT;
+    try {
+      return await request(fetcher, method, path, { ...options, bearer: token });
+    } catch (error) {
+      if (!isExpiredToken(error) || !(await session.refresh())) throw error;
+      const fresh = session.accessToken();
+      if (!fresh) throw error;
+      return request(fetcher, method, path, { ...options, bearer: fresh });
+    }
+  }
+
+  const versioned = (response: ApiResponse<User>): Versioned => ({
+    user: response.data,
+    etag: response.headers.get("etag") ?? "",
+  });
+
+  return {
+    async me(): Promise<Versioned> {
+      return versioned(await authorized("get", "/api/v1/users/me"));
+    },
+    async get(userId: string): Promise<Versioned> {
+      return versioned(await authorized("get", "/api/v1/users/{user_id}", { path: { user_id: userId } }));
+    },
+    /** PATCH with `If-Match`: a stale `etag` is a 412 `stale-version` problem. */
+    async update(userId: string, etag: string, body: Schemas["UpdateUserIn"]): Promise<Versioned> {
+      const response = await authorized("patch", "/api/v1/users/{user_id}", {
+        path: { user_id: userId },
+        header: { "If-Match": etag },
+        body,
+      });
+      return versioned(response);
+    },
+    async changePassword(body: Schemas["ChangePasswordIn"]): Promise<void> {
+      await authorized("post", "/api/v1/users/me/password", { body });
+    },
+    async list(limit: number, cursor: string | null): Promise<Schemas["UserPageOut"]> {
+      return (await authorized("get", "/api/v1/users", { query: { limit, cursor } })).data;
+    },
+    async create(body: Schemas["CreateUserIn"]): Promise<User> {
+      return (await authorized("post", "/api/v1/users", { body })).data;
+    },
+    async remove(userId: string): Promise<void> {
+      await authorized("delete", "/api/v1/users/{user_id}", { path: { user_id: userId } });
+    },
+  };
+}
+
+export type UsersApi = ReturnType<typeof createUsersApi>;
