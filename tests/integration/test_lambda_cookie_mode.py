@@ -5,16 +5,11 @@ is read by refresh and sign-out."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
-from collections.abc import Iterator
 from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
 
-from entrypoints import lambda_handler
 from entrypoints.lambda_handler import handler
 from tests.integration.lambda_events import (
     EVENT_BUILDERS,
@@ -23,37 +18,11 @@ from tests.integration.lambda_events import (
     response_json,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("cold_lambda")]
 
 AUTH = "/api/v1/auth"
 COOKIE_MODE = {"X-Refresh-Token-Transport": "cookie"}
-SETTINGS_PREFIXES = ("APP_", "MONGODB_", "LOG_LEVEL", "JWT_", "ACCESS_TOKEN_", "REFRESH_")
 builders = pytest.mark.parametrize("build", list(EVENT_BUILDERS.values()), ids=list(EVENT_BUILDERS))
-
-
-@pytest.fixture(autouse=True)
-def cold_lambda(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A cold container per test, as in test_lambda_handler.py."""
-    for name in [name for name in os.environ if name.startswith(SETTINGS_PREFIXES)]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("APP_ENV", "test")
-    monkeypatch.setenv("JWT_SECRET", "s" * 48)
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", LambdaContext.function_name)
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    mangum_level = logging.getLogger("mangum").level
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    lambda_handler._adapter = None
-    try:
-        yield
-    finally:
-        lambda_handler._adapter = None
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
-        logging.getLogger("mangum").setLevel(mangum_level)
-        loop.close()
-        asyncio.set_event_loop(None)
 
 
 def set_cookies(response: dict[str, Any]) -> list[str]:

@@ -11,9 +11,8 @@ from adapters.mongo.embedded import EmbeddedMongo
 from entrypoints import lambda_handler
 from tests.conftest import STRONG_PASSWORD, mongo_test_uri, unique_database
 from tests.integration.lambda_events import LambdaContext, http_v2_event, response_json
-from tests.integration.test_lambda_handler import cold_lambda  # noqa: F401 - autouse fixture
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("cold_lambda")]
 
 
 @pytest.mark.parametrize("driver", ["pymongo", "motor"])

@@ -3,11 +3,7 @@ invocation, and each invocation writes exactly one EMF line, flushed before retu
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
-import os
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,31 +15,13 @@ pytestmark = pytest.mark.integration
 
 ROOT = "1-65f2a7c4-0a1b2c3d4e5f60718293a4b5"
 TRACE_HEADER = f"Root={ROOT};Parent=53995c3f42cd8ad8;Sampled=1"
-SETTINGS = ("APP_", "MONGODB_", "LOG_LEVEL", "JWT_", "TRACER", "METRICS", "SERVICE_NAME", "OTEL_")
 
 
 @pytest.fixture(autouse=True)
-def cold_lambda(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in [name for name in os.environ if name.startswith(SETTINGS)]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("APP_ENV", "test")
-    monkeypatch.setenv("JWT_SECRET", "s" * 48)
+def traced_lambda(cold_lambda: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold container of a function named auth-api-prod, inside an X-Ray trace."""
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "auth-api-prod")
     monkeypatch.setenv("_X_AMZN_TRACE_ID", TRACE_HEADER)
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level, logging.getLogger("mangum").level
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    lambda_handler._adapter = None
-    try:
-        yield
-    finally:
-        lambda_handler._adapter = None
-        root.handlers[:] = saved[0]
-        root.setLevel(saved[1])
-        logging.getLogger("mangum").setLevel(saved[2])
-        loop.close()
-        asyncio.set_event_loop(None)
 
 
 def test_each_invocation_logs_its_aws_request_id_and_trace_and_writes_one_emf_line(
