@@ -26,7 +26,7 @@ from entrypoints.http.cookie_mode import (
     token_response,
 )
 from entrypoints.http.dependencies import ServicesDep, client_ip
-from entrypoints.http.openapi import BODY, problems
+from entrypoints.http.openapi import BODY, OptionalBodyOperation, problems
 from entrypoints.http.schemas import (
     RefreshTokenIn,
     SignInIn,
@@ -92,6 +92,7 @@ class AuthController(Controller):
     @post(
         "/refresh",
         operation_id="refresh",
+        operation_class=OptionalBodyOperation,
         status_code=200,
         responses=problems(*BODY, 401, 503),
         response_headers=SET_COOKIE_DOC,
@@ -117,6 +118,7 @@ class AuthController(Controller):
     @post(
         "/sign-out",
         operation_id="signOut",
+        operation_class=OptionalBodyOperation,
         status_code=204,
         responses=problems(*BODY, 503),
         response_headers=SET_COOKIE_DOC,

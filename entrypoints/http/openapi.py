@@ -3,13 +3,14 @@ the API can answer with (schemathesis checks conformance)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from http import HTTPStatus
 
 import msgspec
 from litestar._openapi.schema_generation import SchemaCreator
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Schema
+from litestar.openapi.spec import Operation, Reference, RequestBody, Schema
 from litestar.typing import FieldDefinition
 
 from entrypoints.http.schemas import ProblemOut
@@ -46,3 +47,18 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
         if isinstance(info, msgspec.inspect.StructType) and info.forbid_unknown_fields:
             schema.additional_properties = False
         return schema
+
+
+@dataclass
+class OptionalBodyOperation(Operation):
+    """The operation of a handler whose JSON body may be absent (refresh and sign-out:
+    cookie mode sends none). Litestar 2.25 marks every request body `required`, and
+    documents a `null` JSON body for a `Response[None]` 204; both would make the schema
+    reject requests the API accepts and promise content it never sends."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.request_body, RequestBody):
+            self.request_body.required = False
+        no_content = (self.responses or {}).get("204")
+        if no_content is not None and not isinstance(no_content, Reference):
+            no_content.content = None

@@ -394,7 +394,7 @@ export interface operations {
                 refresh_token?: string | null;
             };
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["RefreshTokenIn"] | null;
             };
@@ -554,7 +554,7 @@ export interface operations {
                 refresh_token?: string | null;
             };
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["RefreshTokenIn"] | null;
             };
@@ -567,9 +567,7 @@ export interface operations {
                     "Set-Cookie"?: unknown;
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": null;
-                };
+                content?: never;
             };
             /** @description Bad Request */
             400: {
