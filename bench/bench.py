@@ -817,7 +817,8 @@ def main(argv: list[str] | None = None) -> int:
         step(f"phase: {name}")
         meter = CpuMeter()
         results[name] = run()
-        noise[name] = meter.other_cores()
+        # A skipped phase lasts microseconds: its CPU share is meaningless.
+        noise[name] = None if "skipped" in results[name] else meter.other_cores()
     load = results["throughput"]
     if "skipped" in load:
         step(load["skipped"])

@@ -110,7 +110,7 @@ def _store(storage: str | None) -> Iterator[Settings]:
 
 def _serve(args: argparse.Namespace) -> int:
     # Imported here: only the server needs granian.
-    from granian.constants import Interfaces
+    from granian.constants import HTTPModes, Interfaces
     from granian.server import Server
 
     with _store(args.storage):
@@ -120,6 +120,8 @@ def _serve(args: argparse.Namespace) -> int:
             address=args.host,
             port=args.port,
             interface=Interfaces.ASGI,
+            # HTTP/1.1 only: skips protocol detection on every connection (~5% throughput).
+            http=HTTPModes.http1,
             factory=True,
             workers=1,
             log_access=False,
