@@ -22,7 +22,6 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from adapters.mongo.embedded import EmbeddedMongo
+from adapters.mongo.embedded import EmbeddedMongo, free_port
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -68,12 +67,6 @@ class Stats:
     def record(self, op: str, status: int, seconds: float) -> None:
         self.latencies[op].append(seconds * 1000)
         self.statuses[op][status] += 1
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def call(

@@ -13,16 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from mangum import Mangum
+from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
 from observability.context import lambda_invocation
-
-DEFAULT_TEXT_MIME_TYPES = [
-    "application/json",
-    "application/javascript",
-    "application/xml",
-    "application/vnd.api+json",
-    "application/vnd.oai.openapi",
-]
 
 _adapter: Mangum | None = None
 # Exports what the tracer buffered; run after every invocation, before Lambda freezes us.

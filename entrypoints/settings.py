@@ -15,10 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from adapters.security.argon2_hasher import MIN_MEMORY_KIB, MIN_PARALLELISM, MIN_TIME_COST
+from adapters.security.jwt_tokens import MIN_HS256_SECRET_BYTES
+
 T = TypeVar("T")
 
 ENVIRONMENTS = ("local", "test", "dev", "prod")
-MIN_SECRET_BYTES = 32
 STORAGES = ("embedded", "memory", "mongo")
 MONGODB_DRIVERS = ("pymongo", "motor")
 TRACERS = ("none", "xray", "otel")
@@ -172,8 +174,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             raise SettingsError("JWT_SECRET: required outside local development (≥ 32 bytes)")
         # Local runs get a fresh random secret: tokens die with the process, which is fine.
         secret = secrets.token_urlsafe(48)
-    if algorithm == "HS256" and len(secret.encode()) < MIN_SECRET_BYTES:
-        raise SettingsError(f"JWT_SECRET: must be at least {MIN_SECRET_BYTES} bytes (256 bits)")
+    if algorithm == "HS256" and len(secret.encode()) < MIN_HS256_SECRET_BYTES:
+        raise SettingsError(
+            f"JWT_SECRET: must be at least {MIN_HS256_SECRET_BYTES} bytes (256 bits)"
+        )
     settings = Settings(
         environment=environment,
         storage=storage,
@@ -215,15 +219,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "REFRESH_REUSE_GRACE_SECONDS", _non_negative_int, d.refresh_reuse_grace_seconds
         ),
         password_min_length=_get(env, "PASSWORD_MIN_LENGTH", _positive_int, d.password_min_length),
-        # Never below the OWASP floor (the defaults).
+        # Never below the OWASP floor that the hasher enforces.
         argon2_memory_kib=_get(
-            env, "ARGON2_MEMORY_KIB", _at_least(d.argon2_memory_kib), d.argon2_memory_kib
+            env, "ARGON2_MEMORY_KIB", _at_least(MIN_MEMORY_KIB), d.argon2_memory_kib
         ),
         argon2_time_cost=_get(
-            env, "ARGON2_TIME_COST", _at_least(d.argon2_time_cost), d.argon2_time_cost
+            env, "ARGON2_TIME_COST", _at_least(MIN_TIME_COST), d.argon2_time_cost
         ),
         argon2_parallelism=_get(
-            env, "ARGON2_PARALLELISM", _at_least(d.argon2_parallelism), d.argon2_parallelism
+            env, "ARGON2_PARALLELISM", _at_least(MIN_PARALLELISM), d.argon2_parallelism
         ),
         hasher_max_concurrency=_get(
             env, "HASHER_MAX_CONCURRENCY", _positive_int, d.hasher_max_concurrency
