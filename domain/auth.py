@@ -60,6 +60,9 @@ class RefreshSession:
 
     A family starts at sign-in; each refresh spends the presented session and adds the
     next one. `family_expires_at` is the absolute limit, `expires_at` the idle one.
+    A family is what the user sees as one signed-in device ("session"): its id is the
+    family id, `family_created_at` when it signed in, `created_at` of its live token
+    when it was last used, `device` the user agent and `ip` the last client address.
     """
 
     token_hash: str
@@ -70,6 +73,13 @@ class RefreshSession:
     family_expires_at: datetime
     spent_at: datetime | None = None
     revoked: bool = False
+    family_created_at: datetime | None = None
+    device: str = ""
+    ip: str = ""
+
+    @property
+    def started_at(self) -> datetime:
+        return self.family_created_at or self.created_at
 
     def is_live(self, now: datetime) -> bool:
         return not self.revoked and self.spent_at is None and now < self.expires_at

@@ -67,6 +67,32 @@ class PermissionDeniedError(DomainError):
     default_message = "You are not allowed to do this."
 
 
+class EmailNotVerifiedError(PermissionDeniedError):
+    default_message = "Verify your email address first (see the link we sent you)."
+
+
+class InvalidTokenError(DomainError):
+    """A verification or reset token that is unknown, used, expired or outdated."""
+
+    default_message = "The link is invalid, expired or already used; request a new one."
+
+
+class InvalidCodeError(AuthenticationError):
+    """A wrong or replayed second-factor code, or an expired sign-in challenge."""
+
+    default_message = "The code is incorrect or the sign-in challenge has expired."
+
+
+class TwoFactorStateError(DomainError):
+    """Enrolling when already enrolled, confirming with nothing pending, and the like."""
+
+    default_message = "Two-factor authentication is not in a state that allows this."
+
+
+class SessionNotFoundError(DomainError):
+    default_message = "No such session."
+
+
 class UserNotFoundError(DomainError):
     """Also raised when a user asks for someone else: no enumeration."""
 

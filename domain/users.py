@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from domain.errors import FieldError, InvalidInputError
+from domain.two_factor import TotpFactor
 
 MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 100
@@ -57,7 +58,9 @@ class User:
 
     `version` increases on every change (optimistic concurrency, ETags).
     `token_version` increases when every outstanding access token must die
-    (password change); access tokens carry it and are checked against it.
+    (password change or reset); access tokens carry it and are checked against it.
+    `email_verified` is set by a verification link and cleared when the email changes.
+    `totp` is the authenticator-app factor: pending until confirmed by a first code.
     """
 
     id: str
@@ -69,10 +72,16 @@ class User:
     updated_at: datetime
     version: int = 1
     token_version: int = 1
+    email_verified: bool = False
+    totp: TotpFactor | None = field(default=None, repr=False)
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp is not None and self.totp.confirmed
 
     def changed(self, now: datetime, **changes: object) -> User:
         """A copy with `changes` applied, the version bumped and `updated_at` set."""

@@ -7,33 +7,72 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from adapters.memory import InMemoryStoreProbe
+from adapters.memory.audit import InMemoryAuditLog
+from adapters.memory.one_time_tokens import InMemoryOneTimeTokenRepository
 from adapters.memory.sessions import InMemoryRefreshSessionRepository
 from adapters.memory.throttles import InMemoryThrottleRepository
 from adapters.memory.users import InMemoryUserRepository
 from adapters.security.argon2_hasher import Argon2Params, Argon2PasswordHasher
 from adapters.security.blocklist import ZxcvbnPasswordBlocklist
 from adapters.security.jwt_tokens import JwtConfig, JwtTokenIssuer
+from adapters.security.totp import PyOtpOneTimePasswords
 from adapters.system import RandomIdGenerator, SystemClock
-from application.auth.authenticate import Authenticate
+from application.audit.auditor import Auditor
+from application.audit.list_events import AuditPage, ListAuditEvents, ListAuditEventsQuery
+from application.auth.authenticate import Authenticate, Principal
+from application.auth.email_links import EmailLinkPolicy, LinkMailer
+from application.auth.one_time_tokens import OneTimeTokens
+from application.auth.password_reset import (
+    ConfirmPasswordReset,
+    ConfirmPasswordResetCommand,
+    RequestPasswordReset,
+    RequestPasswordResetCommand,
+)
 from application.auth.refresh import Refresh, RefreshCommand
 from application.auth.sessions import SessionIssuer, SessionLifetimes, TokenPair
-from application.auth.sign_in import SignIn, SignInCommand, SignInThrottling
+from application.auth.sign_in import (
+    SignIn,
+    SignInCommand,
+    SignInResult,
+    SignInRules,
+    SignInThrottling,
+)
+from application.auth.sign_in_two_factor import CompleteTwoFactorSignIn, TwoFactorSignInCommand
 from application.auth.sign_out import SignOut, SignOutCommand
 from application.auth.sign_up import SignUp, SignUpCommand, SignUpResult
+from application.auth.verify_email import (
+    ResendVerification,
+    ResendVerificationCommand,
+    VerifyEmail,
+    VerifyEmailCommand,
+)
+from application.ports.audit_log import AuditLog
+from application.ports.email_sender import EmailSender
+from application.ports.one_time_passwords import OneTimePasswords
+from application.ports.one_time_token_repository import OneTimeTokenRepository
 from application.ports.password_blocklist import PasswordBlocklist
 from application.ports.password_hasher import PasswordHasher
 from application.ports.refresh_session_repository import RefreshSessionRepository
 from application.ports.system import Clock, IdGenerator, StoreProbe
 from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
+from application.sessions.list_sessions import ListSessions, ListSessionsQuery
+from application.sessions.revoke_other_sessions import (
+    RevokeOtherSessions,
+    RevokeOtherSessionsCommand,
+)
+from application.sessions.revoke_session import RevokeSession, RevokeSessionCommand
 from application.tracing import Traced, UseCase
+from application.two_factor.confirm import ConfirmTwoFactor, ConfirmTwoFactorCommand
+from application.two_factor.disable import DisableTwoFactor, DisableTwoFactorCommand
+from application.two_factor.enroll import EnrollTwoFactor, EnrollTwoFactorCommand, TotpEnrollment
 from application.users.change_password import ChangePassword, ChangePasswordCommand
 from application.users.create_user import CreateUser, CreateUserCommand, UserFactory
 from application.users.delete_user import DeleteUser, DeleteUserCommand
 from application.users.get_user import GetUser, GetUserQuery
 from application.users.list_users import ListUsers, ListUsersQuery, UserPage
 from application.users.update_user import UpdateUser, UpdateUserCommand
-from domain.auth import PasswordPolicy, ThrottlePolicy
+from domain.auth import PasswordPolicy, RefreshSession, ThrottlePolicy
 from domain.users import User
 from entrypoints.settings import Settings, SettingsError
 from observability import catalog
@@ -52,6 +91,10 @@ class Adapters:
     users: UserRepository
     sessions: RefreshSessionRepository
     throttles: ThrottleRepository
+    one_time_tokens: OneTimeTokenRepository
+    audit: AuditLog
+    email: EmailSender
+    otp: OneTimePasswords
     hasher: PasswordHasher
     tokens: JwtTokenIssuer
     blocklist: PasswordBlocklist
@@ -72,10 +115,22 @@ class Services:
     adapters: Adapters
     # Every use case comes wrapped in `Traced` (a span and an outcome metric per call).
     sign_up: UseCase[SignUpCommand, SignUpResult]
-    sign_in: UseCase[SignInCommand, TokenPair]
+    sign_in: UseCase[SignInCommand, SignInResult]
+    sign_in_two_factor: UseCase[TwoFactorSignInCommand, TokenPair]
     refresh: UseCase[RefreshCommand, TokenPair]
     sign_out: UseCase[SignOutCommand, None]
-    authenticate: UseCase[str, User]
+    authenticate: UseCase[str, Principal]
+    verify_email: UseCase[VerifyEmailCommand, None]
+    resend_verification: UseCase[ResendVerificationCommand, None]
+    request_password_reset: UseCase[RequestPasswordResetCommand, None]
+    confirm_password_reset: UseCase[ConfirmPasswordResetCommand, None]
+    list_sessions: UseCase[ListSessionsQuery, list[RefreshSession]]
+    revoke_session: UseCase[RevokeSessionCommand, None]
+    revoke_other_sessions: UseCase[RevokeOtherSessionsCommand, None]
+    enroll_two_factor: UseCase[EnrollTwoFactorCommand, TotpEnrollment]
+    confirm_two_factor: UseCase[ConfirmTwoFactorCommand, list[str]]
+    disable_two_factor: UseCase[DisableTwoFactorCommand, None]
+    list_audit_events: UseCase[ListAuditEventsQuery, AuditPage]
     change_password: UseCase[ChangePasswordCommand, None]
     create_user: UseCase[CreateUserCommand, User]
     get_user: UseCase[GetUserQuery, User]
@@ -105,6 +160,10 @@ def build_adapters(settings: Settings, **overrides: Any) -> Adapters:
             users=pick("users", lambda: stores["users"]),
             sessions=pick("sessions", lambda: stores["sessions"]),
             throttles=pick("throttles", lambda: stores["throttles"]),
+            one_time_tokens=pick("one_time_tokens", lambda: stores["one_time_tokens"]),
+            audit=pick("audit", lambda: stores["audit"]),
+            email=pick("email", lambda: _email(settings)),
+            otp=pick("otp", PyOtpOneTimePasswords),
             hasher=pick("hasher", lambda: _hasher(settings)),
             tokens=pick("tokens", lambda: JwtTokenIssuer(_jwt_config(settings))),
             blocklist=pick("blocklist", ZxcvbnPasswordBlocklist),
@@ -121,11 +180,14 @@ def build_adapters(settings: Settings, **overrides: Any) -> Adapters:
 
 def _stores(settings: Settings) -> dict[str, Any]:
     """The repositories of the configured storage (built lazily: no I/O here)."""
+    retention = timedelta(days=settings.audit_retention_days)
     if settings.storage == "memory":
         return {
             "users": InMemoryUserRepository(),
             "sessions": InMemoryRefreshSessionRepository(),
             "throttles": InMemoryThrottleRepository(),
+            "one_time_tokens": InMemoryOneTimeTokenRepository(),
+            "audit": InMemoryAuditLog(retention),
             "store": InMemoryStoreProbe(),
         }
     if settings.storage == "embedded" or not settings.mongodb_uri:
@@ -135,7 +197,9 @@ def _stores(settings: Settings) -> dict[str, Any]:
             "APP_STORAGE=embedded is started by `app serve`; set MONGODB_URI otherwise"
         )
     # Imported here: the driver costs ~70 ms of cold start that memory storage never needs.
+    from adapters.mongo.audit import MongoAuditLog
     from adapters.mongo.connection import MongoConfig, MongoConnection
+    from adapters.mongo.one_time_tokens import MongoOneTimeTokenRepository
     from adapters.mongo.probe import MongoStoreProbe
     from adapters.mongo.sessions import MongoRefreshSessionRepository
     from adapters.mongo.throttles import MongoThrottleRepository
@@ -155,9 +219,23 @@ def _stores(settings: Settings) -> dict[str, Any]:
         "users": MongoUserRepository(connection),
         "sessions": MongoRefreshSessionRepository(connection),
         "throttles": MongoThrottleRepository(connection),
+        "one_time_tokens": MongoOneTimeTokenRepository(connection),
+        "audit": MongoAuditLog(connection, retention),
         "store": MongoStoreProbe(connection),
         "mongo": connection,
     }
+
+
+def _email(settings: Settings) -> EmailSender:
+    if settings.email_backend == "ses":
+        from adapters.email.ses import SesEmailSender
+
+        return SesEmailSender(
+            settings.email_from, configuration_set=settings.ses_configuration_set or None
+        )
+    from adapters.email.console import ConsoleEmailSender
+
+    return ConsoleEmailSender()
 
 
 def _tracer(settings: Settings) -> RequestTracer:
@@ -221,6 +299,14 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     )
     issuer = SessionIssuer(a.sessions, a.tokens, a.ids, lifetimes)
     factory = UserFactory(a.users, a.hasher, policy, a.blocklist, a.clock, a.ids)
+    auditor = Auditor(a.audit, a.clock, a.ids)
+    tokens = OneTimeTokens(a.one_time_tokens, a.ids)
+    mailer = LinkMailer(tokens, a.email, _link_policy(settings))
+    rules = SignInRules(
+        require_verified_email=settings.require_verified_email,
+        challenge_ttl=timedelta(seconds=settings.two_factor_challenge_ttl_seconds),
+    )
+    per_account = throttling.per_account
 
     def traced(use_case: UseCase[Any, Any], name: str) -> Traced[Any, Any]:
         return Traced(use_case, name, a.tracer, a.metrics)
@@ -229,21 +315,79 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     return Services(
         settings=settings,
         adapters=a,
-        sign_up=traced(SignUp(factory, issuer), c.SIGN_UP),
+        sign_up=traced(SignUp(factory, issuer, mailer, auditor), c.SIGN_UP),
         sign_in=traced(
-            SignIn(a.users, a.hasher, a.throttles, throttling, issuer, a.clock), c.SIGN_IN
+            SignIn(
+                a.users, a.hasher, a.throttles, throttling, issuer, a.clock, tokens, auditor, rules
+            ),
+            c.SIGN_IN,
         ),
-        refresh=traced(Refresh(a.users, a.sessions, issuer, a.clock), c.REFRESH),
+        sign_in_two_factor=traced(
+            CompleteTwoFactorSignIn(
+                a.users, tokens, a.otp, a.throttles, per_account, issuer, a.clock, auditor
+            ),
+            c.SIGN_IN_TWO_FACTOR,
+        ),
+        refresh=traced(Refresh(a.users, a.sessions, issuer, a.clock, auditor), c.REFRESH),
         sign_out=traced(SignOut(a.sessions), c.SIGN_OUT),
         authenticate=traced(Authenticate(a.users, a.tokens), c.AUTHENTICATE),
+        verify_email=traced(VerifyEmail(a.users, tokens, a.clock, auditor), c.VERIFY_EMAIL),
+        resend_verification=traced(
+            ResendVerification(a.users, mailer, a.throttles, a.clock), c.RESEND_VERIFICATION
+        ),
+        request_password_reset=traced(
+            RequestPasswordReset(a.users, mailer, a.throttles, a.clock, auditor),
+            c.REQUEST_PASSWORD_RESET,
+        ),
+        confirm_password_reset=traced(
+            ConfirmPasswordReset(
+                a.users,
+                tokens,
+                a.sessions,
+                a.throttles,
+                a.hasher,
+                policy,
+                a.blocklist,
+                a.clock,
+                auditor,
+            ),
+            c.CONFIRM_PASSWORD_RESET,
+        ),
+        list_sessions=traced(ListSessions(a.sessions, a.clock), c.LIST_SESSIONS),
+        revoke_session=traced(RevokeSession(a.sessions, auditor), c.REVOKE_SESSION),
+        revoke_other_sessions=traced(
+            RevokeOtherSessions(a.sessions, auditor), c.REVOKE_OTHER_SESSIONS
+        ),
+        enroll_two_factor=traced(
+            EnrollTwoFactor(a.users, a.hasher, a.otp, a.clock, settings.product_name),
+            c.ENROLL_TWO_FACTOR,
+        ),
+        confirm_two_factor=traced(
+            ConfirmTwoFactor(a.users, a.otp, a.clock, auditor), c.CONFIRM_TWO_FACTOR
+        ),
+        disable_two_factor=traced(
+            DisableTwoFactor(a.users, a.hasher, a.otp, a.throttles, per_account, a.clock, auditor),
+            c.DISABLE_TWO_FACTOR,
+        ),
+        list_audit_events=traced(ListAuditEvents(a.audit), c.LIST_AUDIT_EVENTS),
         change_password=traced(
-            ChangePassword(a.users, a.sessions, a.hasher, policy, a.blocklist, a.clock),
+            ChangePassword(a.users, a.sessions, a.hasher, policy, a.blocklist, a.clock, auditor),
             c.CHANGE_PASSWORD,
         ),
-        create_user=traced(CreateUser(factory), c.CREATE_USER),
+        create_user=traced(CreateUser(factory, mailer, auditor), c.CREATE_USER),
         get_user=traced(GetUser(a.users), c.GET_USER),
         list_users=traced(ListUsers(a.users), c.LIST_USERS),
-        update_user=traced(UpdateUser(a.users, a.clock), c.UPDATE_USER),
-        delete_user=traced(DeleteUser(a.users, a.sessions), c.DELETE_USER),
+        update_user=traced(UpdateUser(a.users, a.clock, mailer, auditor), c.UPDATE_USER),
+        delete_user=traced(DeleteUser(a.users, a.sessions, auditor), c.DELETE_USER),
         user_factory=factory,
+    )
+
+
+def _link_policy(settings: Settings) -> EmailLinkPolicy:
+    return EmailLinkPolicy(
+        base_url=settings.public_base_url,
+        product=settings.product_name,
+        verification_ttl=timedelta(seconds=settings.email_verification_ttl_seconds),
+        reset_ttl=timedelta(seconds=settings.password_reset_ttl_seconds),
+        min_response=timedelta(milliseconds=settings.email_link_min_response_ms),
     )

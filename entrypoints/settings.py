@@ -13,7 +13,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from adapters.security.argon2_hasher import MIN_MEMORY_KIB, MIN_PARALLELISM, MIN_TIME_COST
 from adapters.security.jwt_tokens import MIN_HS256_SECRET_BYTES
@@ -26,6 +26,7 @@ MONGODB_DRIVERS = ("pymongo", "motor")
 TRACERS = ("none", "xray", "otel")
 METRICS = ("none", "emf")
 OTEL_EXPORTERS = ("otlp", "console", "none")
+EMAIL_BACKENDS = ("console", "ses")
 # CloudWatch namespaces: these characters, and never AWS's own `AWS/` prefix.
 NAMESPACE = re.compile(r"^(?!AWS/)[A-Za-z0-9 ._/#:-]{1,255}$")
 SERVICE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -78,6 +79,20 @@ class Settings:
     service_name: str = "serverless-auth"
     otel_exporter: str = "otlp"
     otel_endpoint: str = "http://localhost:4318"
+    # Account lifecycle (README, "Account lifecycle").
+    product_name: str = "Serverless Auth"
+    # Where the frontend is served: the base of the links in emails.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # console: print the email to the terminal (local); ses: send with Amazon SES.
+    email_backend: str = "console"
+    email_from: str = ""
+    ses_configuration_set: str = ""
+    require_verified_email: bool = False
+    email_verification_ttl_seconds: int = 24 * 3600
+    password_reset_ttl_seconds: int = 3600
+    two_factor_challenge_ttl_seconds: int = 300
+    email_link_min_response_ms: int = 300
+    audit_retention_days: int = 365
 
     @property
     def is_local(self) -> bool:
@@ -148,6 +163,15 @@ def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
         return raw
 
     return parse
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
 
 
 def _http_url(raw: str) -> str:
@@ -265,9 +289,55 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         otel_exporter=_get(env, "OTEL_TRACES_EXPORTER", _choice(OTEL_EXPORTERS), d.otel_exporter),
         otel_endpoint=_get(env, "OTEL_EXPORTER_OTLP_ENDPOINT", _http_url, d.otel_endpoint),
+        **_lifecycle(env, environment, d),
     )
     if settings.refresh_absolute_ttl_seconds < settings.refresh_idle_ttl_seconds:
         raise SettingsError(
             "REFRESH_ABSOLUTE_TTL_SECONDS: must not be below REFRESH_IDLE_TTL_SECONDS"
         )
     return settings
+
+
+def _lifecycle(env: Mapping[str, str], environment: str, d: Settings) -> dict[str, Any]:
+    """Email, verification, reset, two-factor and audit settings."""
+    local = environment in {"local", "test"}
+    # Outside local runs a link printed to the log would put live tokens in CloudWatch.
+    backend = _get(env, "EMAIL_BACKEND", _choice(EMAIL_BACKENDS), "console" if local else "ses")
+    email_from = env.get("EMAIL_FROM", "").strip()
+    if backend == "ses" and not email_from:
+        raise SettingsError("EMAIL_FROM: required with EMAIL_BACKEND=ses (a verified SES identity)")
+    if backend == "console" and not local:
+        raise SettingsError(
+            "EMAIL_BACKEND: console prints live tokens; use ses outside APP_ENV=local/test"
+        )
+    return {
+        "product_name": _get(env, "PRODUCT_NAME", str.strip, d.product_name) or d.product_name,
+        "public_base_url": _get(env, "PUBLIC_BASE_URL", _http_url, d.public_base_url),
+        "email_backend": backend,
+        "email_from": email_from,
+        "ses_configuration_set": env.get("SES_CONFIGURATION_SET", "").strip(),
+        "require_verified_email": _get(
+            env, "REQUIRE_VERIFIED_EMAIL", _bool, d.require_verified_email
+        ),
+        "email_verification_ttl_seconds": _get(
+            env,
+            "EMAIL_VERIFICATION_TTL_SECONDS",
+            _positive_int,
+            d.email_verification_ttl_seconds,
+        ),
+        "password_reset_ttl_seconds": _get(
+            env, "PASSWORD_RESET_TTL_SECONDS", _positive_int, d.password_reset_ttl_seconds
+        ),
+        "two_factor_challenge_ttl_seconds": _get(
+            env,
+            "TWO_FACTOR_CHALLENGE_TTL_SECONDS",
+            _positive_int,
+            d.two_factor_challenge_ttl_seconds,
+        ),
+        "email_link_min_response_ms": _get(
+            env, "EMAIL_LINK_MIN_RESPONSE_MS", _non_negative_int, d.email_link_min_response_ms
+        ),
+        "audit_retention_days": _get(
+            env, "AUDIT_RETENTION_DAYS", _positive_int, d.audit_retention_days
+        ),
+    }

@@ -27,6 +27,18 @@ GET_USER = "get_user"
 LIST_USERS = "list_users"
 UPDATE_USER = "update_user"
 DELETE_USER = "delete_user"
+SIGN_IN_TWO_FACTOR = "sign_in_two_factor"
+VERIFY_EMAIL = "verify_email"
+RESEND_VERIFICATION = "resend_verification"
+REQUEST_PASSWORD_RESET = "request_password_reset"
+CONFIRM_PASSWORD_RESET = "confirm_password_reset"
+LIST_SESSIONS = "list_sessions"
+REVOKE_SESSION = "revoke_session"
+REVOKE_OTHER_SESSIONS = "revoke_other_sessions"
+ENROLL_TWO_FACTOR = "enroll_two_factor"
+CONFIRM_TWO_FACTOR = "confirm_two_factor"
+DISABLE_TWO_FACTOR = "disable_two_factor"
+LIST_AUDIT_EVENTS = "list_audit_events"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +88,8 @@ OUTCOME_LABELS = {
     "StoreUnavailableError": "store_unavailable",
     "AuthenticationError": "invalid_token",
     "RefreshReuseError": "reuse_detected",
+    "InvalidCodeError": "invalid_code",
+    "EmailNotVerifiedError": "email_unverified",
     "InvalidInputError": "invalid_input",
     "error": "error",
 }

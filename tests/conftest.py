@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from adapters.email.memory import InMemoryEmailSender
 from adapters.mongo.embedded import EmbeddedMongo
 from adapters.security.argon2_hasher import Argon2Params, Argon2PasswordHasher
 from application.users.create_user import NewUser
@@ -36,7 +37,16 @@ def argon2_hasher() -> Argon2PasswordHasher:
 
 @pytest.fixture
 def settings() -> Settings:
-    return load_settings({"APP_ENV": "test", "JWT_SECRET": "t" * 48})
+    # No response floor for "email me a link" here; the timing tests set their own.
+    return load_settings(
+        {"APP_ENV": "test", "JWT_SECRET": "t" * 48, "EMAIL_LINK_MIN_RESPONSE_MS": "0"}
+    )
+
+
+@pytest.fixture
+def outbox() -> InMemoryEmailSender:
+    """The emails the services sent (verification and reset links)."""
+    return InMemoryEmailSender()
 
 
 @pytest.fixture
@@ -45,15 +55,17 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def fake_services(settings: Settings, clock: FixedClock) -> Services:
+def fake_services(settings: Settings, clock: FixedClock, outbox: InMemoryEmailSender) -> Services:
     """Use-case wiring with a controllable clock, sequential ids and a fast hasher."""
-    return build_services(settings, clock=clock, ids=SequentialIds(), hasher=PlainPasswordHasher())
+    return build_services(
+        settings, clock=clock, ids=SequentialIds(), hasher=PlainPasswordHasher(), email=outbox
+    )
 
 
 @pytest.fixture
-def services(settings: Settings) -> Services:
-    """Production wiring (real argon2, JWT, clock), in-memory storage."""
-    return build_services(settings)
+def services(settings: Settings, outbox: InMemoryEmailSender) -> Services:
+    """Production wiring (real argon2, JWT, clock), in-memory storage and mail outbox."""
+    return build_services(settings, email=outbox)
 
 
 @pytest.fixture
@@ -67,15 +79,19 @@ MakeUser = Callable[..., Awaitable[User]]
 
 @pytest.fixture
 def make_user(services: Services) -> MakeUser:
-    """Store a user directly (no HTTP): `await make_user(email=..., role=Role.ADMIN)`."""
+    """Store a user directly (no HTTP): `await make_user(email=..., role=Role.ADMIN)`.
+    Verified by default, as the CLI makes admins; pass `email_verified=False` for others."""
 
     async def make(
         email: str = "ann@example.com",
         password: str = STRONG_PASSWORD,
         name: str = "Ann",
         role: Role = Role.USER,
+        email_verified: bool = True,
     ) -> User:
-        return await services.user_factory.create(NewUser(email, password, name, role))
+        return await services.user_factory.create(
+            NewUser(email, password, name, role, email_verified=email_verified)
+        )
 
     return make
 

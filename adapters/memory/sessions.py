@@ -33,13 +33,25 @@ class InMemoryRefreshSessionRepository:
     async def revoke_family(self, family_id: str) -> None:
         self._revoke_where(lambda s: s.family_id == family_id)
 
-    async def revoke_user(self, user_id: str) -> None:
-        self._revoke_where(lambda s: s.user_id == user_id)
+    async def revoke_user(self, user_id: str, keep_family: str | None = None) -> None:
+        self._revoke_where(lambda s: s.user_id == user_id and s.family_id != keep_family)
 
-    def _revoke_where(self, match: Callable[[RefreshSession], bool]) -> None:
+    async def revoke_user_family(self, user_id: str, family_id: str) -> bool:
+        return self._revoke_where(
+            lambda s: s.user_id == user_id and s.family_id == family_id and not s.revoked
+        )
+
+    async def list_live(self, user_id: str, now: datetime) -> list[RefreshSession]:
+        live = [s for s in self._sessions.values() if s.user_id == user_id and s.is_live(now)]
+        return sorted(live, key=lambda s: (s.created_at, s.family_id), reverse=True)
+
+    def _revoke_where(self, match: Callable[[RefreshSession], bool]) -> bool:
+        found = False
         for key, session in list(self._sessions.items()):
             if match(session):
                 self._sessions[key] = replace(session, revoked=True)
+                found = True
+        return found
 
     def _prune(self, now: datetime) -> None:
         # A spent session is still needed to detect reuse until its family expires.

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 
 from adapters.mongo.errors import store_call
 
@@ -15,6 +15,8 @@ DRIVERS = ("pymongo", "motor")
 USERS = "users"
 SESSIONS = "refresh_sessions"
 THROTTLES = "throttles"
+ONE_TIME_TOKENS = "one_time_tokens"
+AUDIT = "audit_events"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +41,28 @@ async def ensure_indexes(db: Any) -> None:
     await db[SESSIONS].create_index([("user_id", ASCENDING)])
     # Sessions vanish once their family can no longer be used (absolute expiry).
     await db[SESSIONS].create_index([("family_expires_at", ASCENDING)], expireAfterSeconds=0)
+    # A user's live sessions (list_live): equality on the first three keys, then the sort.
+    await db[SESSIONS].create_index(
+        [
+            ("user_id", ASCENDING),
+            ("revoked", ASCENDING),
+            ("spent_at", ASCENDING),
+            ("created_at", DESCENDING),
+            ("family_id", DESCENDING),
+        ]
+    )
     await db[THROTTLES].create_index([("expire_at", ASCENDING)], expireAfterSeconds=0)
+    await db[ONE_TIME_TOKENS].create_index([("user_id", ASCENDING)])
+    await db[ONE_TIME_TOKENS].create_index([("expires_at", ASCENDING)], expireAfterSeconds=0)
+    # Each audit event carries its own expiry (at + retention at write time), so a new
+    # retention setting applies to new events without changing the index.
+    await db[AUDIT].create_index([("expire_at", ASCENDING)], expireAfterSeconds=0)
+    # Pages sort on (at, event_id): `event_id` repeats `_id`, which nx-27017 cannot index
+    # in a compound index.
+    await db[AUDIT].create_index(
+        [("user_id", ASCENDING), ("at", ASCENDING), ("event_id", ASCENDING)]
+    )
+    await db[AUDIT].create_index([("at", ASCENDING), ("event_id", ASCENDING)])
 
 
 class MongoConnection:

@@ -9,7 +9,30 @@ from pymongo.errors import DuplicateKeyError
 from adapters.mongo.connection import USERS, MongoConnection
 from adapters.mongo.errors import store_call
 from domain.errors import EmailTakenError, StaleVersionError
+from domain.two_factor import TotpFactor
 from domain.users import Email, Role, User
+
+
+def _totp_to_document(totp: TotpFactor | None) -> dict[str, Any] | None:
+    if totp is None:
+        return None
+    return {
+        "secret": totp.secret,
+        "confirmed": totp.confirmed,
+        "last_used_step": totp.last_used_step,
+        "backup_code_hashes": list(totp.backup_code_hashes),
+    }
+
+
+def _totp_from_document(doc: dict[str, Any] | None) -> TotpFactor | None:
+    if doc is None:
+        return None
+    return TotpFactor(
+        secret=doc["secret"],
+        confirmed=bool(doc["confirmed"]),
+        last_used_step=doc["last_used_step"],
+        backup_code_hashes=tuple(doc["backup_code_hashes"]),
+    )
 
 
 def to_document(user: User) -> dict[str, Any]:
@@ -23,6 +46,8 @@ def to_document(user: User) -> dict[str, Any]:
         "updated_at": user.updated_at,
         "version": user.version,
         "token_version": user.token_version,
+        "email_verified": user.email_verified,
+        "totp": _totp_to_document(user.totp),
     }
 
 
@@ -37,6 +62,9 @@ def from_document(doc: dict[str, Any]) -> User:
         updated_at=doc["updated_at"],
         version=doc["version"],
         token_version=doc["token_version"],
+        # Documents written before verification and 2FA existed lack these fields.
+        email_verified=bool(doc.get("email_verified", False)),
+        totp=_totp_from_document(doc.get("totp")),
     )
 
 

@@ -23,7 +23,7 @@ from domain.errors import AuthenticationError
 from domain.users import User
 
 TOKEN_TYPE = "at+jwt"
-REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
+REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "sid"]
 MIN_HS256_SECRET_BYTES = 32
 SUPPORTED_ALGORITHMS = ("HS256", "EdDSA")
 VERIFIED_CACHE_SIZE = 4096
@@ -81,7 +81,7 @@ class JwtTokenIssuer:
     def access_ttl_seconds(self) -> int:
         return int(self._config.access_ttl.total_seconds())
 
-    def issue(self, user: User, now: datetime, token_id: str) -> str:
+    def issue(self, user: User, now: datetime, token_id: str, session_id: str) -> str:
         config = self._config
         headers: dict[str, Any] = {"typ": TOKEN_TYPE}
         if config.algorithm == "EdDSA":
@@ -96,6 +96,8 @@ class JwtTokenIssuer:
             "jti": token_id,
             "role": user.role.value,
             "ver": user.token_version,
+            # The session (refresh family) the token belongs to (OpenID's `sid`).
+            "sid": session_id,
         }
         return self._jwt.encode(payload, self._signing_key, config.algorithm, headers=headers)
 
@@ -142,19 +144,25 @@ class JwtTokenIssuer:
                 options={"require": REQUIRED_CLAIMS},
             )
             claims = decoded["payload"]
-            subject, role, version, token_id = (
+            subject, role, version, token_id, session_id = (
                 claims["sub"],
                 claims["role"],
                 claims["ver"],
                 claims["jti"],
+                claims["sid"],
             )
         except (jwt.PyJWTError, KeyError, AttributeError):
             raise AuthenticationError from None
         if decoded["header"].get("typ") != TOKEN_TYPE:
             raise AuthenticationError
-        if not (isinstance(subject, str) and isinstance(role, str) and type(version) is int):
+        if not (
+            isinstance(subject, str)
+            and isinstance(role, str)
+            and type(version) is int
+            and isinstance(session_id, str)
+        ):
             raise AuthenticationError
-        claims_out = AccessClaims(subject, role, version, str(token_id))
+        claims_out = AccessClaims(subject, role, version, str(token_id), session_id)
         return claims_out, float(claims["nbf"]), float(claims["exp"])
 
     def jwks(self) -> dict[str, Any]:

@@ -3,10 +3,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from application.audit.auditor import Auditor
 from application.auth.sessions import SessionIssuer, TokenPair, hash_refresh_token
+from application.context import NO_CLIENT, ClientInfo
 from application.ports.refresh_session_repository import RefreshSessionRepository
 from application.ports.system import Clock
 from application.ports.user_repository import UserRepository
+from domain.audit import AuditEventType
 from domain.errors import AuthenticationError, RefreshReuseError
 
 log = logging.getLogger("auth.refresh")
@@ -15,6 +18,7 @@ log = logging.getLogger("auth.refresh")
 @dataclass(frozen=True, slots=True)
 class RefreshCommand:
     refresh_token: str
+    client: ClientInfo = NO_CLIENT
 
 
 class Refresh:
@@ -33,7 +37,9 @@ class Refresh:
         sessions: RefreshSessionRepository,
         issuer: SessionIssuer,
         clock: Clock,
+        auditor: Auditor,
     ) -> None:
+        self._auditor = auditor
         self._users = users
         self._sessions = sessions
         self._issuer = issuer
@@ -51,6 +57,12 @@ class Refresh:
                     "refresh_reuse",
                     extra={"user_id": session.user_id, "family_id": session.family_id},
                 )
+                await self._auditor.record(
+                    AuditEventType.REFRESH_REUSED,
+                    session.user_id,
+                    command.client,
+                    session_id=session.family_id,
+                )
                 raise RefreshReuseError
             raise AuthenticationError
         if now >= session.expires_at:
@@ -58,4 +70,4 @@ class Refresh:
         user = await self._users.get(session.user_id)
         if user is None or not await self._sessions.spend(session.token_hash, now):
             raise AuthenticationError
-        return await self._issuer.continue_family(user, session, now)
+        return await self._issuer.continue_family(user, session, now, command.client)

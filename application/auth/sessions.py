@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from application.context import ClientInfo
 from application.ports.refresh_session_repository import RefreshSessionRepository
 from application.ports.system import IdGenerator
 from application.ports.token_issuer import TokenIssuer
@@ -27,9 +28,13 @@ class SessionLifetimes:
     reuse_grace: timedelta = timedelta(seconds=5)
 
 
-def hash_refresh_token(token: str) -> str:
-    """Refresh tokens are stored only as their SHA-256 (they carry ≥256 random bits)."""
+def hash_secret(token: str) -> str:
+    """Refresh and one-time tokens are stored only as their SHA-256: they carry ≥256
+    random bits, so a fast hash is enough and lookups stay indexed."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+hash_refresh_token = hash_secret
 
 
 class SessionIssuer:
@@ -47,38 +52,41 @@ class SessionIssuer:
         self._ids = ids
         self.lifetimes = lifetimes
 
-    async def start(self, user: User, now: datetime) -> TokenPair:
-        """A new family (sign-up, sign-in)."""
+    async def start(self, user: User, now: datetime, client: ClientInfo) -> TokenPair:
+        """A new family (sign-up, sign-in): a new signed-in device."""
         expires = now + self.lifetimes.absolute
-        return await self._issue(
-            user, now, self._ids.new_id(), min(now + self.lifetimes.idle, expires), expires
+        first = RefreshSession(
+            token_hash="",
+            family_id=self._ids.new_id(),
+            user_id=user.id,
+            created_at=now,
+            expires_at=min(now + self.lifetimes.idle, expires),
+            family_expires_at=expires,
+            family_created_at=now,
+            device=client.device,
+            ip=client.ip,
         )
+        return await self._issue(user, first)
 
     async def continue_family(
-        self, user: User, previous: RefreshSession, now: datetime
+        self, user: User, previous: RefreshSession, now: datetime, client: ClientInfo
     ) -> TokenPair:
-        """The next session of `previous`'s family (refresh)."""
-        expiry = previous.next_expiry(now, self.lifetimes.idle)
-        return await self._issue(user, now, previous.family_id, expiry, previous.family_expires_at)
-
-    async def _issue(
-        self,
-        user: User,
-        now: datetime,
-        family_id: str,
-        expires_at: datetime,
-        family_expires_at: datetime,
-    ) -> TokenPair:
-        refresh_token = self._ids.new_secret()
-        await self._sessions.add(
-            RefreshSession(
-                token_hash=hash_refresh_token(refresh_token),
-                family_id=family_id,
-                user_id=user.id,
-                created_at=now,
-                expires_at=expires_at,
-                family_expires_at=family_expires_at,
-            )
+        """The next session of `previous`'s family (refresh), seen from `client`'s address."""
+        following = replace(
+            previous,
+            created_at=now,
+            expires_at=previous.next_expiry(now, self.lifetimes.idle),
+            family_created_at=previous.started_at,
+            ip=client.ip,
+            spent_at=None,
+            revoked=False,
         )
-        access_token = self._tokens.issue(user, now, self._ids.new_id())
+        return await self._issue(user, following)
+
+    async def _issue(self, user: User, session: RefreshSession) -> TokenPair:
+        refresh_token = self._ids.new_secret()
+        await self._sessions.add(replace(session, token_hash=hash_refresh_token(refresh_token)))
+        access_token = self._tokens.issue(
+            user, session.created_at, self._ids.new_id(), session.family_id
+        )
         return TokenPair(access_token, refresh_token, self._tokens.access_ttl_seconds)

@@ -4,29 +4,40 @@ import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from application.audit.auditor import Auditor
+from application.auth.one_time_tokens import OneTimeTokens
 from application.auth.sessions import SessionIssuer, TokenPair
+from application.context import NO_CLIENT, ClientInfo
 from application.ports.password_hasher import PasswordHasher
 from application.ports.system import Clock
 from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
+from domain.audit import AuditEventType
 from domain.auth import ThrottlePolicy
 from domain.errors import (
+    EmailNotVerifiedError,
     InvalidCredentialsError,
     InvalidInputError,
     StaleVersionError,
     TooManyAttemptsError,
 )
+from domain.one_time_tokens import TokenPurpose
 from domain.users import Email, User
 
 log = logging.getLogger("auth.sign_in")
+
+
+def account_throttle_key(email: str) -> str:
+    return "acct:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
 class SignInCommand:
     email: str
     password: str
-    client_ip: str
+    client: ClientInfo = NO_CLIENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +46,33 @@ class SignInThrottling:
     per_ip: ThrottlePolicy
 
 
+@dataclass(frozen=True, slots=True)
+class SignInRules:
+    require_verified_email: bool = False
+    challenge_ttl: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class TwoFactorChallenge:
+    """The password was right; the second factor is still owed (`CompleteTwoFactorSignIn`)."""
+
+    challenge: str
+    expires_in: int
+
+
+SignInResult = TokenPair | TwoFactorChallenge
+
+
 class SignIn:
-    """Exchange email and password for a new session.
+    """Exchange email and password for a new session, or a two-factor challenge.
 
     Rules: unknown email and wrong password fail alike, with the same work done (a
     dummy hash is verified); failures are counted per account and per client IP and,
     past a few free attempts, answered with an exponentially growing wait, never a
     permanent lock; success clears the account counter and re-hashes a password stored
-    with weaker parameters than the current ones.
+    with weaker parameters than the current ones. With `require_verified_email`, an
+    unverified user is refused once the password is known right (no enumeration). A
+    user with two-factor on gets a short-lived, single-use challenge instead of tokens.
     """
 
     def __init__(
@@ -53,6 +83,9 @@ class SignIn:
         throttling: SignInThrottling,
         sessions: SessionIssuer,
         clock: Clock,
+        challenges: OneTimeTokens,
+        auditor: Auditor,
+        rules: SignInRules = SignInRules(),  # noqa: B008 - frozen, shared safely
     ) -> None:
         self._users = users
         self._hasher = hasher
@@ -60,11 +93,15 @@ class SignIn:
         self._throttling = throttling
         self._sessions = sessions
         self._clock = clock
+        self._challenges = challenges
+        self._auditor = auditor
+        self._rules = rules
 
-    async def execute(self, command: SignInCommand) -> TokenPair:
+    async def execute(self, command: SignInCommand) -> SignInResult:
         now = self._clock.now()
-        account_key = "acct:" + hashlib.sha256(command.email.strip().lower().encode()).hexdigest()
-        ip_key = "ip:" + command.client_ip
+        client = command.client
+        account_key = account_throttle_key(command.email)
+        ip_key = "ip:" + client.ip
         per_ip = self._throttling.per_ip
         wait = per_ip.retry_after(await self._throttles.get(ip_key), now)
         # The account attempt is counted before the password is checked (and forgotten
@@ -73,7 +110,7 @@ class SignIn:
             account_key, now, self._throttling.per_account
         )
         if wait:
-            log.info("sign_in", extra={"outcome": "throttled", "client_ip": command.client_ip})
+            log.info("sign_in", extra={"outcome": "throttled", "client_ip": client.ip})
             raise TooManyAttemptsError(wait)
         user = await self._find(command.email)
         if user is None:
@@ -81,21 +118,41 @@ class SignIn:
         elif await self._hasher.verify(user.password_hash, command.password):
             await self._throttles.clear(account_key)
             await self._rehash_if_weak(user, command.password)
-            log.info(
-                "sign_in",
-                extra={"outcome": "success", "user_id": user.id, "client_ip": command.client_ip},
-            )
-            return await self._sessions.start(user, now)
+            return await self._succeed(user, client)
         await self._throttles.record_failure(ip_key, now, per_ip.window)
         log.info(
             "sign_in",
             extra={
                 "outcome": "failure",
                 "user_id": user.id if user else None,
-                "client_ip": command.client_ip,
+                "client_ip": client.ip,
             },
         )
+        if user is not None:
+            await self._auditor.record(AuditEventType.SIGN_IN_FAILED, user.id, client)
         raise InvalidCredentialsError
+
+    async def _succeed(self, user: User, client: ClientInfo) -> SignInResult:
+        now = self._clock.now()
+        if self._rules.require_verified_email and not user.email_verified:
+            log.info("sign_in", extra={"outcome": "unverified", "user_id": user.id})
+            raise EmailNotVerifiedError
+        if user.two_factor_enabled:
+            ttl = self._rules.challenge_ttl
+            challenge = await self._challenges.issue(
+                user, TokenPurpose.TWO_FACTOR_CHALLENGE, str(user.token_version), now, ttl
+            )
+            log.info("sign_in", extra={"outcome": "challenged", "user_id": user.id})
+            await self._auditor.record(AuditEventType.SIGN_IN_CHALLENGED, user.id, client)
+            return TwoFactorChallenge(challenge, int(ttl.total_seconds()))
+        log.info(
+            "sign_in", extra={"outcome": "success", "user_id": user.id, "client_ip": client.ip}
+        )
+        tokens = await self._sessions.start(user, now, client)
+        await self._auditor.record(
+            AuditEventType.SIGN_IN_SUCCEEDED, user.id, client, actor_id=user.id, method="password"
+        )
+        return tokens
 
     async def _find(self, email: str) -> User | None:
         try:

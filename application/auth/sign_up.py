@@ -2,8 +2,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.audit.auditor import Auditor
+from application.auth.email_links import LinkMailer
 from application.auth.sessions import SessionIssuer, TokenPair
+from application.context import NO_CLIENT, ClientInfo
 from application.users.create_user import NewUser, UserFactory
+from domain.audit import AuditEventType
 from domain.users import Role, User
 
 
@@ -12,6 +16,7 @@ class SignUpCommand:
     email: str
     password: str
     name: str
+    client: ClientInfo = NO_CLIENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,16 +30,25 @@ class SignUp:
 
     Rules: the password passes the policy; the email is unused (case-insensitively,
     enforced by the store's unique index, so concurrent sign-ups yield one account);
-    the new user has role `user`; the response signs the user in (new session family).
+    the new user has role `user`, with an unverified email to which a verification link
+    is sent; the response signs the user in (new session family).
     """
 
-    def __init__(self, factory: UserFactory, sessions: SessionIssuer) -> None:
+    def __init__(
+        self, factory: UserFactory, sessions: SessionIssuer, mailer: LinkMailer, auditor: Auditor
+    ) -> None:
         self._factory = factory
         self._sessions = sessions
+        self._mailer = mailer
+        self._auditor = auditor
 
     async def execute(self, command: SignUpCommand) -> SignUpResult:
         user = await self._factory.create(
             NewUser(command.email, command.password, command.name, Role.USER)
         )
-        tokens = await self._sessions.start(user, user.created_at)
+        tokens = await self._sessions.start(user, user.created_at, command.client)
+        await self._auditor.record(
+            AuditEventType.SIGN_UP, user.id, command.client, actor_id=user.id
+        )
+        await self._mailer.send_verification(user, user.created_at)
         return SignUpResult(user, tokens)

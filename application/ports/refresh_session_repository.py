@@ -18,5 +18,13 @@ class RefreshSessionRepository(Protocol):
 
     async def revoke_family(self, family_id: str) -> None: ...
 
-    async def revoke_user(self, user_id: str) -> None:
-        """Revoke every family of the user (password change, deletion)."""
+    async def revoke_user(self, user_id: str, keep_family: str | None = None) -> None:
+        """Revoke every family of the user (password change, deletion), except
+        `keep_family` when given (sign out everywhere else)."""
+
+    async def revoke_user_family(self, user_id: str, family_id: str) -> bool:
+        """Revoke one family if it belongs to the user; False when it has no live session."""
+
+    async def list_live(self, user_id: str, now: datetime) -> list[RefreshSession]:
+        """The live (unspent, unrevoked, unexpired) session of each of the user's
+        families, most recently used first."""

@@ -13,6 +13,8 @@ class AccessClaims:
     role: str
     token_version: int
     token_id: str
+    # The refresh family (session) the token was issued for: "this device".
+    session_id: str
 
 
 class TokenIssuer(Protocol):
@@ -21,7 +23,7 @@ class TokenIssuer(Protocol):
     @property
     def access_ttl_seconds(self) -> int: ...
 
-    def issue(self, user: User, now: datetime, token_id: str) -> str: ...
+    def issue(self, user: User, now: datetime, token_id: str, session_id: str) -> str: ...
 
     def verify(self, token: str) -> AccessClaims:
         """The token's claims; `AuthenticationError` for anything not fully valid."""

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from application.ports.user_repository import UserRepository
-from domain.errors import LastAdminError, PermissionDeniedError, UserNotFoundError
+from domain.errors import (
+    EmailNotVerifiedError,
+    LastAdminError,
+    PermissionDeniedError,
+    UserNotFoundError,
+)
 from domain.users import User
 
 
@@ -13,6 +18,8 @@ async def load_visible(users: UserRepository, actor: User, user_id: str) -> User
     """The target if the actor is it or an admin; otherwise 'not found' (no enumeration)."""
     if actor.id != user_id and not actor.is_admin:
         raise UserNotFoundError
+    if actor.id != user_id:
+        require_admin(actor)
     target = actor if actor.id == user_id else await users.get(user_id)
     if target is None:
         raise UserNotFoundError
@@ -20,8 +27,12 @@ async def load_visible(users: UserRepository, actor: User, user_id: str) -> User
 
 
 def require_admin(actor: User) -> None:
+    """An admin whose email is verified: admin powers never rest on an address nobody
+    has proven to own."""
     if not actor.is_admin:
         raise PermissionDeniedError("Only an admin may do this.")
+    if not actor.email_verified:
+        raise EmailNotVerifiedError("Verify your email address to use admin functions.")
 
 
 async def ensure_not_last_admin(users: UserRepository, target: User) -> None:

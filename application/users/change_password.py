@@ -1,23 +1,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from application.audit.auditor import Auditor
+from application.context import NO_CLIENT, ClientInfo
 from application.ports.password_blocklist import PasswordBlocklist
 from application.ports.password_hasher import PasswordHasher
 from application.ports.refresh_session_repository import RefreshSessionRepository
 from application.ports.system import Clock
 from application.ports.user_repository import UserRepository
+from application.users.writes import update_latest
+from domain.audit import AuditEventType
 from domain.auth import PasswordPolicy
-from domain.errors import (
-    AuthenticationError,
-    FieldError,
-    InvalidCredentialsError,
-    InvalidInputError,
-    StaleVersionError,
-)
+from domain.errors import FieldError, InvalidCredentialsError, InvalidInputError
 from domain.users import User
-
-MAX_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +22,15 @@ class ChangePasswordCommand:
     actor: User
     current_password: str
     new_password: str
+    client: ClientInfo = NO_CLIENT
+
+
+def with_new_password(user: User, new_hash: str, now: datetime, **changes: object) -> User:
+    """The user with a new password hash and a new token version: every access token
+    issued before stops working."""
+    return user.changed(
+        now, password_hash=new_hash, token_version=user.token_version + 1, **changes
+    )
 
 
 class ChangePassword:
@@ -43,7 +49,9 @@ class ChangePassword:
         policy: PasswordPolicy,
         blocklist: PasswordBlocklist,
         clock: Clock,
+        auditor: Auditor,
     ) -> None:
+        self._auditor = auditor
         self._users = users
         self._sessions = sessions
         self._hasher = hasher
@@ -53,6 +61,7 @@ class ChangePassword:
 
     async def execute(self, command: ChangePasswordCommand) -> None:
         user = command.actor
+        now = self._clock.now
         if not await self._hasher.verify(user.password_hash, command.current_password):
             raise InvalidCredentialsError("The current password is incorrect.")
         self._policy.check(
@@ -67,22 +76,8 @@ class ChangePassword:
                 [FieldError("new_password", "Choose a password different from the current one.")]
             )
         new_hash = await self._hasher.hash(command.new_password)
-        await self._store(user, new_hash)
+        await update_latest(self._users, user, lambda u: with_new_password(u, new_hash, now()))
         await self._sessions.revoke_user(user.id)
-
-    async def _store(self, user: User, new_hash: str) -> None:
-        # A concurrent profile edit must not make the password change fail: re-read and retry.
-        for _ in range(MAX_ATTEMPTS):
-            changed = user.changed(
-                self._clock.now(), password_hash=new_hash, token_version=user.token_version + 1
-            )
-            try:
-                await self._users.update(changed, expected_version=user.version)
-            except StaleVersionError:
-                fresh = await self._users.get(user.id)
-                if fresh is None:
-                    raise AuthenticationError from None
-                user = fresh
-            else:
-                return
-        raise StaleVersionError
+        await self._auditor.record(
+            AuditEventType.PASSWORD_CHANGED, user.id, command.client, actor_id=user.id
+        )

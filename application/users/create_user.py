@@ -1,12 +1,16 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from application.audit.auditor import Auditor
+from application.auth.email_links import LinkMailer
+from application.context import NO_CLIENT, ClientInfo
 from application.ports.password_blocklist import PasswordBlocklist
 from application.ports.password_hasher import PasswordHasher
 from application.ports.system import Clock, IdGenerator
 from application.ports.user_repository import UserRepository
 from application.users.access import require_admin
+from domain.audit import AuditEventType
 from domain.auth import PasswordPolicy
 from domain.users import Email, Role, User, normalize_name
 
@@ -17,6 +21,8 @@ class NewUser:
     password: str
     name: str
     role: Role = Role.USER
+    # Only for accounts made by an operator who vouches for the address (the CLI).
+    email_verified: bool = False
 
 
 class UserFactory:
@@ -53,6 +59,7 @@ class UserFactory:
             password_hash=password_hash,
             created_at=now,
             updated_at=now,
+            email_verified=new.email_verified,
         )
         await self._users.add(user)
         return user
@@ -62,14 +69,28 @@ class UserFactory:
 class CreateUserCommand:
     actor: User
     new_user: NewUser
+    client: ClientInfo = NO_CLIENT
 
 
 class CreateUser:
-    """An admin creates an account with any role; same validation as sign-up."""
+    """An admin creates an account with any role; same validation as sign-up. The
+    address is unverified until its owner follows the link sent to it."""
 
-    def __init__(self, factory: UserFactory) -> None:
+    def __init__(self, factory: UserFactory, mailer: LinkMailer, auditor: Auditor) -> None:
         self._factory = factory
+        self._mailer = mailer
+        self._auditor = auditor
 
     async def execute(self, command: CreateUserCommand) -> User:
         require_admin(command.actor)
-        return await self._factory.create(command.new_user)
+        new = replace(command.new_user, email_verified=False)
+        user = await self._factory.create(new)
+        await self._auditor.record(
+            AuditEventType.USER_CREATED,
+            user.id,
+            command.client,
+            actor_id=command.actor.id,
+            role=user.role.value,
+        )
+        await self._mailer.send_verification(user, user.created_at)
+        return user

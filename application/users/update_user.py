@@ -2,9 +2,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.audit.auditor import Auditor
+from application.auth.email_links import LinkMailer
+from application.context import NO_CLIENT, ClientInfo
 from application.ports.system import Clock
 from application.ports.user_repository import UserRepository
 from application.users.access import ensure_not_last_admin, load_visible, undo_if_no_admin_left
+from domain.audit import AuditEventType
 from domain.errors import PermissionDeniedError, StaleVersionError
 from domain.users import Email, Role, User, normalize_name
 
@@ -17,6 +21,7 @@ class UpdateUserCommand:
     name: str | None = None
     email: str | None = None
     role: Role | None = None
+    client: ClientInfo = NO_CLIENT
 
 
 class UpdateUser:
@@ -25,12 +30,17 @@ class UpdateUser:
     Rules: self or admin (others get 'not found'); only an admin sets `role`, and not
     so as to leave no admin; the caller must name the version it read, and a write
     based on an older version fails (no lost update, enforced by the store as well);
-    the email stays unique.
+    the email stays unique, and a new one is unverified until its owner follows the link
+    sent to it.
     """
 
-    def __init__(self, users: UserRepository, clock: Clock) -> None:
+    def __init__(
+        self, users: UserRepository, clock: Clock, mailer: LinkMailer, auditor: Auditor
+    ) -> None:
         self._users = users
         self._clock = clock
+        self._mailer = mailer
+        self._auditor = auditor
 
     async def execute(self, command: UpdateUserCommand) -> User:
         target = await load_visible(self._users, command.actor, command.user_id)
@@ -41,8 +51,9 @@ class UpdateUser:
         changes: dict[str, object] = {}
         if command.name is not None:
             changes["name"] = normalize_name(command.name)
-        if command.email is not None:
+        if command.email is not None and Email(command.email) != target.email:
             changes["email"] = Email(command.email)
+            changes["email_verified"] = False
         if command.role is not None and command.role is not target.role:
             if command.role is not Role.ADMIN:
                 await ensure_not_last_admin(self._users, target)
@@ -56,4 +67,21 @@ class UpdateUser:
             await undo_if_no_admin_left(
                 self._users, lambda: self._users.update(restored, expected_version=updated.version)
             )
+        await self._record(command, target, updated)
         return updated
+
+    async def _record(self, command: UpdateUserCommand, before: User, after: User) -> None:
+        actor, client = command.actor.id, command.client
+        if after.role is not before.role:
+            await self._auditor.record(
+                AuditEventType.ROLE_CHANGED,
+                after.id,
+                client,
+                actor_id=actor,
+                **{"from": before.role.value, "to": after.role.value},
+            )
+        if after.email != before.email:
+            await self._auditor.record(
+                AuditEventType.EMAIL_CHANGED, after.id, client, actor_id=actor
+            )
+            await self._mailer.send_verification(after, after.updated_at)

@@ -9,12 +9,15 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.bootstrap import Services
+from entrypoints.http.account import AccountController, AuditController
 from entrypoints.http.auth import AuthController
+from entrypoints.http.dependencies import provide_client
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.health import HealthController
 from entrypoints.http.middleware import add_security_headers
 from entrypoints.http.openapi import StrictStructSchemaPlugin
 from entrypoints.http.options import fix_allow_header
+from entrypoints.http.recovery import RecoveryController
 from entrypoints.http.static import frontend_routes
 from entrypoints.http.telemetry import instrument
 from entrypoints.http.users import UsersController
@@ -26,7 +29,8 @@ def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Serverless Auth API",
         version=API_VERSION,
-        description="Sign-up, sign-in, refresh-token rotation and user management.",
+        description="Sign-up, sign-in with optional two-factor, refresh-token rotation, "
+        "email verification, password reset, sessions, audit trail and user management.",
         path="/schema",
         render_plugins=[ScalarRenderPlugin()],
         use_handler_docstrings=True,
@@ -41,8 +45,19 @@ def openapi_config() -> OpenAPIConfig:
 def create_app(services: Services) -> Litestar:
     app = Litestar(
         # The built frontend at `/` when frontend/out exists (never on Lambda).
-        route_handlers=[AuthController, UsersController, HealthController, *frontend_routes()],
-        dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
+        route_handlers=[
+            AuthController,
+            RecoveryController,
+            UsersController,
+            AccountController,
+            AuditController,
+            HealthController,
+            *frontend_routes(),
+        ],
+        dependencies={
+            "services": Provide(lambda: services, use_cache=True, sync_to_thread=False),
+            "client": Provide(provide_client, sync_to_thread=False),
+        },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[add_security_headers, fix_allow_header],
         plugins=[StrictStructSchemaPlugin()],

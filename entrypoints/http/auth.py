@@ -1,4 +1,4 @@
-"""`/api/v1/auth`: sign-up, sign-in, refresh, sign-out.
+"""`/api/v1/auth`: sign-up, sign-in (with its two-factor step), refresh, sign-out.
 
 Each route answers in body mode (the refresh token in JSON, for API clients) or, with
 `X-Refresh-Token-Transport: cookie`, in cookie mode (browsers; see `cookie_mode`).
@@ -6,13 +6,13 @@ Each route answers in body mode (the refresh token in JSON, for API clients) or,
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Response, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
 from application.auth.refresh import RefreshCommand
-from application.auth.sign_in import SignInCommand
+from application.auth.sign_in import SignInCommand, TwoFactorChallenge
+from application.auth.sign_in_two_factor import TwoFactorSignInCommand
 from application.auth.sign_out import SignOutCommand
 from application.auth.sign_up import SignUpCommand
 from domain.errors import CredentialsMissingError
@@ -25,7 +25,7 @@ from entrypoints.http.cookie_mode import (
     presented_token,
     token_response,
 )
-from entrypoints.http.dependencies import ServicesDep, client_ip
+from entrypoints.http.dependencies import Client, ServicesDep
 from entrypoints.http.openapi import BODY, OptionalBodyOperation, problems
 from entrypoints.http.schemas import (
     RefreshTokenIn,
@@ -33,6 +33,8 @@ from entrypoints.http.schemas import (
     SignUpIn,
     SignUpOut,
     TokenPairOut,
+    TwoFactorChallengeOut,
+    TwoFactorSignInIn,
     tokens_out,
     user_out,
 )
@@ -54,12 +56,13 @@ class AuthController(Controller):
         self,
         data: JSONBody[SignUpIn],
         services: ServicesDep,
+        client: Client,
         refresh_token_transport: Transport = None,
     ) -> Response[SignUpOut]:
-        """Create an account (role `user`) and sign it in. 409 if the email is taken,
-        422 if the email or password breaks a rule."""
+        """Create an account (role `user`) and sign it in; a verification link is
+        emailed. 409 if the email is taken, 422 if the email or password breaks a rule."""
         cookie_mode = is_cookie_mode(refresh_token_transport)
-        command = SignUpCommand(checked_email(data.email), data.password, data.name)
+        command = SignUpCommand(checked_email(data.email), data.password, data.name, client)
         result = await services.sign_up.execute(command)
         tokens = tokens_out(result.tokens, with_refresh_token=not cookie_mode)
         body = SignUpOut(user_out(result.user), tokens)
@@ -69,23 +72,57 @@ class AuthController(Controller):
         "/sign-in",
         operation_id="signIn",
         status_code=200,
-        responses=problems(*BODY, 401, 429, 503),
+        responses={
+            202: ResponseSpec(
+                TwoFactorChallengeOut,
+                description="The password is right and two-factor is on: send a code to "
+                "`/auth/sign-in/totp` with this challenge.",
+            ),
+            **problems(*BODY, 401, 403, 429, 503),
+        },
         response_headers=SET_COOKIE_DOC,
     )
     async def sign_in(
         self,
         data: JSONBody[SignInIn],
         services: ServicesDep,
-        request: Request[Any, Any, Any],
+        client: Client,
+        refresh_token_transport: Transport = None,
+    ) -> Response[TokenPairOut | TwoFactorChallengeOut]:
+        """Exchange email and password for a token pair, or (two-factor on) for a
+        challenge answered 202. 401 for unknown email or wrong password alike; 429 with
+        `Retry-After` after repeated failures; 403 for an unverified email only when the
+        server requires verified emails (REQUIRE_VERIFIED_EMAIL)."""
+        cookie_mode = is_cookie_mode(refresh_token_transport)
+        result = await services.sign_in.execute(SignInCommand(data.email, data.password, client))
+        if isinstance(result, TwoFactorChallenge):
+            challenge = TwoFactorChallengeOut(
+                result.challenge, result.expires_in, ["totp", "backup_code"]
+            )
+            return Response(challenge, status_code=202)
+        body = tokens_out(result, with_refresh_token=not cookie_mode)
+        return token_response(body, result, cookie_mode, services.settings, 200)
+
+    @post(
+        "/sign-in/totp",
+        operation_id="signInTwoFactor",
+        status_code=200,
+        responses=problems(*BODY, 401, 429, 503),
+        response_headers=SET_COOKIE_DOC,
+    )
+    async def sign_in_two_factor(
+        self,
+        data: JSONBody[TwoFactorSignInIn],
+        services: ServicesDep,
+        client: Client,
         refresh_token_transport: Transport = None,
     ) -> Response[TokenPairOut]:
-        """Exchange email and password for a token pair. 401 for unknown email or wrong
-        password alike; 429 with `Retry-After` after repeated failures."""
+        """Finish a challenged sign-in with the 6-digit code of the authenticator app or
+        a backup code. 401 for a wrong, reused or late code or an expired challenge; 429
+        with `Retry-After` after repeated failures."""
         cookie_mode = is_cookie_mode(refresh_token_transport)
-        command = SignInCommand(
-            data.email, data.password, client_ip(request, services.settings.client_ip_header)
-        )
-        tokens = await services.sign_in.execute(command)
+        command = TwoFactorSignInCommand(data.challenge, data.code, client)
+        tokens = await services.sign_in_two_factor.execute(command)
         body = tokens_out(tokens, with_refresh_token=not cookie_mode)
         return token_response(body, tokens, cookie_mode, services.settings, 200)
 
@@ -100,6 +137,7 @@ class AuthController(Controller):
     async def refresh(
         self,
         services: ServicesDep,
+        client: Client,
         data: JSONBody[RefreshTokenIn | None] = None,
         refresh_token_transport: Transport = None,
         cookie: RefreshCookie = None,
@@ -111,7 +149,7 @@ class AuthController(Controller):
         token = presented_token(data.refresh_token if data else None, cookie_mode, cookie)
         if token is None:
             raise CredentialsMissingError("No refresh token was presented: sign in again.")
-        tokens = await services.refresh.execute(RefreshCommand(token))
+        tokens = await services.refresh.execute(RefreshCommand(token, client))
         body = tokens_out(tokens, with_refresh_token=not cookie_mode)
         return token_response(body, tokens, cookie_mode, services.settings, 200)
 

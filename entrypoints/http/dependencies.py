@@ -1,4 +1,4 @@
-"""Request-scoped dependencies: the services and the authenticated user."""
+"""Request-scoped dependencies: the services, the caller, and where the request came from."""
 
 from __future__ import annotations
 
@@ -7,21 +7,39 @@ from typing import Any
 from litestar import Request
 from litestar.di import NamedDependency
 
+from application.auth.authenticate import Principal
+from application.context import ClientInfo
 from domain.errors import CredentialsMissingError
 from domain.users import User
 from entrypoints.bootstrap import Services
+from entrypoints.http.middleware import request_id_of
 
 # Injected by parameter name (Litestar 3 drops inferred dependencies).
 ServicesDep = NamedDependency[Services]
+Caller = NamedDependency[Principal]
 CurrentUser = NamedDependency[User]
+Client = NamedDependency[ClientInfo]
 
 
-async def provide_current_user(request: Request[Any, Any, Any], services: ServicesDep) -> User:
-    """The user of the bearer token, loaded once per request (the token-version check)."""
+async def provide_principal(request: Request[Any, Any, Any], services: ServicesDep) -> Principal:
+    """The user and session of the bearer token, loaded once per request (the
+    token-version check)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise CredentialsMissingError
     return await services.authenticate.execute(token.strip())
+
+
+async def provide_current_user(principal: Caller) -> User:
+    return principal.user
+
+
+def provide_client(request: Request[Any, Any, Any], services: ServicesDep) -> ClientInfo:
+    return ClientInfo(
+        ip=client_ip(request, services.settings.client_ip_header),
+        user_agent=request.headers.get("user-agent", ""),
+        request_id=request_id_of(request.scope),
+    )
 
 
 def client_ip(request: Request[Any, Any, Any], trusted_header: str = "") -> str:

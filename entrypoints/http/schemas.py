@@ -12,9 +12,10 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from application.audit.list_events import AuditPage
 from application.auth.sessions import TokenPair
 from application.users.list_users import UserPage
-from domain.auth import ABSOLUTE_MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH
+from domain.auth import ABSOLUTE_MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH, RefreshSession
 from domain.users import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, User
 
 # The schema states what it can of the domain's rules, so clients (and schemathesis)
@@ -39,6 +40,10 @@ NameField = Annotated[
     Meta(min_length=1, max_length=MAX_NAME_LENGTH, pattern=NAME_PATTERN, examples=["Ann Lovelace"]),
 ]
 RoleField = Literal["user", "admin"]
+# Emailed tokens and sign-in challenges (43 characters as issued; bounded for safety).
+TokenField = Annotated[str, Meta(min_length=1, max_length=512)]
+# A 6-digit app code or a backup code such as `ABCD-EFGH-JKLM-NPQR`.
+CodeField = Annotated[str, Meta(min_length=1, max_length=64, examples=["123456"])]
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -78,6 +83,37 @@ class UpdateUserIn(Input, frozen=True, forbid_unknown_fields=True):
     role: RoleField | UnsetType = UNSET
 
 
+class EmailIn(Input, frozen=True, forbid_unknown_fields=True):
+    email: EmailField
+
+
+class TokenIn(Input, frozen=True, forbid_unknown_fields=True):
+    token: TokenField
+
+
+class PasswordResetConfirmIn(Input, frozen=True, forbid_unknown_fields=True):
+    token: TokenField
+    new_password: NewPasswordField
+
+
+class TwoFactorSignInIn(Input, frozen=True, forbid_unknown_fields=True):
+    challenge: TokenField
+    code: CodeField
+
+
+class PasswordIn(Input, frozen=True, forbid_unknown_fields=True):
+    password: PasswordField
+
+
+class CodeIn(Input, frozen=True, forbid_unknown_fields=True):
+    code: CodeField
+
+
+class PasswordAndCodeIn(Input, frozen=True, forbid_unknown_fields=True):
+    password: PasswordField
+    code: CodeField
+
+
 class UserOut(msgspec.Struct, frozen=True):
     id: str
     email: str
@@ -86,6 +122,8 @@ class UserOut(msgspec.Struct, frozen=True):
     created_at: datetime
     updated_at: datetime
     version: int
+    email_verified: bool
+    two_factor_enabled: bool
 
 
 class TokenPairOut(msgspec.Struct, frozen=True):
@@ -96,6 +134,60 @@ class TokenPairOut(msgspec.Struct, frozen=True):
     expires_in: int
     refresh_token: str | UnsetType = UNSET
     token_type: Literal["Bearer"] = "Bearer"
+
+
+class TwoFactorChallengeOut(msgspec.Struct, frozen=True):
+    """Sign-in of a user with two-factor on: finish with `POST /auth/sign-in/totp`."""
+
+    challenge: str
+    expires_in: int
+    methods: list[Literal["totp", "backup_code"]]
+
+
+class SessionOut(msgspec.Struct, frozen=True):
+    """A signed-in device (refresh-token family). `current`: the caller's own."""
+
+    id: str
+    device: str
+    ip: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    current: bool
+
+
+class SessionListOut(msgspec.Struct, frozen=True):
+    items: list[SessionOut]
+
+
+class TotpEnrollmentOut(msgspec.Struct, frozen=True):
+    """Add `otpauth_uri` (or `secret`) to an authenticator app, then confirm a code."""
+
+    secret: str
+    otpauth_uri: str
+
+
+class BackupCodesOut(msgspec.Struct, frozen=True):
+    """Shown once: each code signs in once instead of an app code."""
+
+    backup_codes: list[str]
+
+
+class AuditEventOut(msgspec.Struct, frozen=True):
+    id: str
+    type: str
+    at: datetime
+    user_id: str
+    actor_id: str | None
+    ip: str
+    request_id: str
+    user_agent: str
+    details: dict[str, str]
+
+
+class AuditPageOut(msgspec.Struct, frozen=True):
+    items: list[AuditEventOut]
+    next_cursor: str | None
 
 
 class SignUpOut(msgspec.Struct, frozen=True):
@@ -137,6 +229,44 @@ def user_out(user: User) -> UserOut:
         created_at=user.created_at.replace(microsecond=0),
         updated_at=user.updated_at.replace(microsecond=0),
         version=user.version,
+        email_verified=user.email_verified,
+        two_factor_enabled=user.two_factor_enabled,
+    )
+
+
+def seconds(at: datetime) -> datetime:
+    return at.replace(microsecond=0)
+
+
+def session_out(session: RefreshSession, current_session_id: str) -> SessionOut:
+    return SessionOut(
+        id=session.family_id,
+        device=session.device,
+        ip=session.ip,
+        created_at=seconds(session.started_at),
+        last_used_at=seconds(session.created_at),
+        expires_at=seconds(session.expires_at),
+        current=session.family_id == current_session_id,
+    )
+
+
+def audit_page_out(page: AuditPage) -> AuditPageOut:
+    return AuditPageOut(
+        [
+            AuditEventOut(
+                id=e.id,
+                type=e.type.value,
+                at=e.at,
+                user_id=e.user_id,
+                actor_id=e.actor_id,
+                ip=e.ip,
+                request_id=e.request_id,
+                user_agent=e.user_agent,
+                details=dict(e.details),
+            )
+            for e in page.items
+        ],
+        page.next_cursor,
     )
 
 

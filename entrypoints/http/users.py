@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from msgspec import UNSET
@@ -18,7 +17,8 @@ from application.users.list_users import MAX_PAGE_SIZE, ListUsersQuery
 from application.users.update_user import UpdateUserCommand
 from domain.errors import StaleVersionError
 from domain.users import Role, User
-from entrypoints.http.dependencies import CurrentUser, ServicesDep, provide_current_user
+from entrypoints.http.account import BEARER, SIGNED_IN
+from entrypoints.http.dependencies import Client, CurrentUser, ServicesDep
 from entrypoints.http.etags import etag_of, version_from_if_match
 from entrypoints.http.openapi import BODY, problems
 from entrypoints.http.schemas import (
@@ -32,8 +32,6 @@ from entrypoints.http.schemas import (
 )
 from entrypoints.http.validation import checked_email
 
-BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
-
 
 def with_etag(user: User, status_code: int = 200) -> Response[UserOut]:
     return Response(user_out(user), status_code=status_code, headers={"ETag": etag_of(user)})
@@ -43,7 +41,7 @@ class UsersController(Controller):
     path = "/api/v1/users"
     tags = ["users"]  # noqa: RUF012
     security = BEARER
-    dependencies = {"current_user": Provide(provide_current_user)}  # noqa: RUF012
+    dependencies = SIGNED_IN
 
     @get("/me", operation_id="getMe", responses=problems(401, 503))
     async def get_me(self, current_user: CurrentUser) -> Response[UserOut]:
@@ -57,11 +55,17 @@ class UsersController(Controller):
         responses=problems(*BODY, 401, 503),
     )
     async def change_password(
-        self, data: JSONBody[ChangePasswordIn], current_user: CurrentUser, services: ServicesDep
+        self,
+        data: JSONBody[ChangePasswordIn],
+        current_user: CurrentUser,
+        services: ServicesDep,
+        client: Client,
     ) -> None:
         """Replace the password. Every session of the user ends and every access token
         issued before stops working (sign in again). 401 if the current password is wrong."""
-        command = ChangePasswordCommand(current_user, data.current_password, data.new_password)
+        command = ChangePasswordCommand(
+            current_user, data.current_password, data.new_password, client
+        )
         await services.change_password.execute(command)
 
     @get("/", operation_id="listUsers", responses=problems(400, 401, 403, 422, 503))
@@ -83,11 +87,15 @@ class UsersController(Controller):
         responses=problems(*BODY, 401, 403, 409, 503),
     )
     async def create_user(
-        self, data: JSONBody[CreateUserIn], current_user: CurrentUser, services: ServicesDep
+        self,
+        data: JSONBody[CreateUserIn],
+        current_user: CurrentUser,
+        services: ServicesDep,
+        client: Client,
     ) -> Response[UserOut]:
-        """Admins only: create an account with any role."""
+        """Admins only: create an account with any role; a verification link is emailed."""
         new = NewUser(checked_email(data.email), data.password, data.name, Role(data.role))
-        user = await services.create_user.execute(CreateUserCommand(current_user, new))
+        user = await services.create_user.execute(CreateUserCommand(current_user, new, client))
         response = with_etag(user, status_code=201)
         response.headers["Location"] = f"{self.path}/{user.id}"
         return response
@@ -110,6 +118,7 @@ class UsersController(Controller):
         data: JSONBody[UpdateUserIn],
         current_user: CurrentUser,
         services: ServicesDep,
+        client: Client,
         if_match: Annotated[str | None, HeaderParameter(name="If-Match")] = None,
     ) -> Response[UserOut]:
         """Change `name`, `email` or (admins only) `role`. Send the `ETag` you read as
@@ -126,6 +135,7 @@ class UsersController(Controller):
             name=None if data.name is UNSET else data.name,
             email=None if data.email is UNSET else checked_email(data.email),
             role=None if data.role is UNSET else Role(data.role),
+            client=client,
         )
         return with_etag(await services.update_user.execute(command))
 
@@ -136,7 +146,11 @@ class UsersController(Controller):
         responses=problems(400, 401, 404, 409, 422, 503),
     )
     async def delete_user(
-        self, user_id: FromPath[str], current_user: CurrentUser, services: ServicesDep
+        self,
+        user_id: FromPath[str],
+        current_user: CurrentUser,
+        services: ServicesDep,
+        client: Client,
     ) -> None:
         """Delete yourself, or anyone if you are an admin; their tokens stop working."""
-        await services.delete_user.execute(DeleteUserCommand(current_user, user_id))
+        await services.delete_user.execute(DeleteUserCommand(current_user, user_id, client))

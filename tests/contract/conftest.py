@@ -6,15 +6,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from adapters.memory.audit import InMemoryAuditLog
+from adapters.memory.one_time_tokens import InMemoryOneTimeTokenRepository
 from adapters.memory.sessions import InMemoryRefreshSessionRepository
 from adapters.memory.throttles import InMemoryThrottleRepository
 from adapters.memory.users import InMemoryUserRepository
+from adapters.mongo.audit import MongoAuditLog
 from adapters.mongo.connection import MongoConfig, MongoConnection
 from adapters.mongo.embedded import EmbeddedMongo
+from adapters.mongo.one_time_tokens import MongoOneTimeTokenRepository
 from adapters.mongo.sessions import MongoRefreshSessionRepository
 from adapters.mongo.throttles import MongoThrottleRepository
 from adapters.mongo.users import MongoUserRepository
@@ -26,6 +31,13 @@ class Stores:
     users: Any
     sessions: Any
     throttles: Any
+    tokens: Any
+    audit: Any
+    # The connection of the Mongo params (None for memory), to plant raw documents.
+    connection: MongoConnection | None = None
+
+
+AUDIT_RETENTION = timedelta(days=30)
 
 
 @pytest.fixture(params=["memory", "pymongo", "motor"])
@@ -35,6 +47,8 @@ async def stores(request: pytest.FixtureRequest, nx_server: EmbeddedMongo) -> As
             InMemoryUserRepository(),
             InMemoryRefreshSessionRepository(),
             InMemoryThrottleRepository(),
+            InMemoryOneTimeTokenRepository(),
+            InMemoryAuditLog(AUDIT_RETENTION),
         )
         return
     name = unique_database()
@@ -45,6 +59,9 @@ async def stores(request: pytest.FixtureRequest, nx_server: EmbeddedMongo) -> As
         MongoUserRepository(connection),
         MongoRefreshSessionRepository(connection),
         MongoThrottleRepository(connection),
+        MongoOneTimeTokenRepository(connection),
+        MongoAuditLog(connection, AUDIT_RETENTION),
+        connection,
     )
     await connection.client().drop_database(name)
     await connection.close()

@@ -5,7 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.mongo.connection import USERS
 from domain.errors import EmailTakenError, StaleVersionError
+from domain.two_factor import TotpFactor
 from domain.users import Email, Role, User
 from tests.contract.conftest import Stores
 
@@ -111,3 +113,59 @@ async def test_admins_are_counted(stores: Stores) -> None:
     await stores.users.add(a_user(2))
     await stores.users.add(a_user(3, role=Role.ADMIN))
     assert await stores.users.count_admins() == 2
+
+
+async def test_verification_and_the_second_factor_read_back_equal(stores: Stores) -> None:
+    pending = TotpFactor(secret="JBSWY3DPEHPK3PXP")
+    user = replace(a_user(), email_verified=True, totp=pending)
+    await stores.users.add(user)
+    assert await stores.users.get(user.id) == user
+    stored = await stores.users.get(user.id)
+    assert stored is not None
+    assert stored.email_verified is True
+    assert stored.totp == pending
+
+    confirmed = replace(
+        pending, confirmed=True, last_used_step=59_000_123, backup_code_hashes=("a" * 64, "b" * 64)
+    )
+    changed = user.changed(T0 + timedelta(seconds=1), totp=confirmed)
+    await stores.users.update(changed, expected_version=1)
+    stored = await stores.users.get_by_email(user.email)
+    assert stored == changed
+    assert stored is not None
+    assert stored.totp is not None
+    assert stored.totp.backup_code_hashes == ("a" * 64, "b" * 64)
+    assert stored.two_factor_enabled
+
+    cleared = changed.changed(T0 + timedelta(seconds=2), totp=None, email_verified=False)
+    await stores.users.update(cleared, expected_version=2)
+    assert await stores.users.get(user.id) == cleared
+    assert [u.id for u in await stores.users.list_page(10, None)] == [user.id]
+    assert await stores.users.list_page(10, None) == [cleared]
+
+
+async def test_a_user_stored_before_verification_and_2fa_reads_with_defaults(
+    stores: Stores,
+) -> None:
+    if stores.connection is None:
+        pytest.skip("only a document store has documents written by an older version")
+    legacy = {
+        "_id": "user-001",
+        "email": "user1@example.com",
+        "name": "User 1",
+        "role": "user",
+        "password_hash": a_user().password_hash,
+        "created_at": T0,
+        "updated_at": T0,
+        "version": 1,
+        "token_version": 1,
+    }
+    await (await stores.connection.database())[USERS].insert_one(legacy)
+    stored = await stores.users.get("user-001")
+    assert stored == a_user()
+    assert stored is not None
+    assert stored.email_verified is False
+    assert stored.totp is None
+    verified = stored.changed(T0 + timedelta(seconds=1), email_verified=True)
+    await stores.users.update(verified, expected_version=1)
+    assert await stores.users.get("user-001") == verified

@@ -12,6 +12,7 @@ import jwt
 import pytest
 from litestar.testing import AsyncTestClient
 
+from adapters.email.memory import InMemoryEmailSender
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from application.users.create_user import NewUser
 from entrypoints.bootstrap import Services, build_services
@@ -24,7 +25,17 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 AUTH = "/api/v1/auth"
 PROBLEM_JSON = "application/problem+json"
-USER_FIELDS = {"id", "email", "name", "role", "created_at", "updated_at", "version"}
+USER_FIELDS = {
+    "id",
+    "email",
+    "name",
+    "role",
+    "created_at",
+    "updated_at",
+    "version",
+    "email_verified",
+    "two_factor_enabled",
+}
 TOKEN_FIELDS = {"access_token", "refresh_token", "token_type", "expires_in"}
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 ACCESS_TTL_SECONDS = 900
@@ -125,9 +136,11 @@ async def me(client: AsyncTestClient[Any], access_token: str) -> httpx.Response:
 
 
 @pytest.fixture
-def services(settings: Settings, argon2_hasher: Argon2PasswordHasher) -> Services:
+def services(
+    settings: Settings, argon2_hasher: Argon2PasswordHasher, outbox: InMemoryEmailSender
+) -> Services:
     """Production wiring, sharing the session's argon2 hasher (building one costs a hash)."""
-    return build_services(settings, hasher=argon2_hasher)
+    return build_services(settings, hasher=argon2_hasher, email=outbox)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from adapters.email.memory import InMemoryEmailSender
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from application.users.create_user import NewUser
 from domain.errors import StoreUnavailableError
@@ -36,9 +37,11 @@ Client = AsyncTestClient[Any]
 
 
 @pytest.fixture
-def services(settings: Settings, argon2_hasher: Argon2PasswordHasher) -> Services:
+def services(
+    settings: Settings, argon2_hasher: Argon2PasswordHasher, outbox: InMemoryEmailSender
+) -> Services:
     """Production wiring, sharing the session's argon2 hasher (building one costs a hash)."""
-    return build_services(settings, hasher=argon2_hasher)
+    return build_services(settings, hasher=argon2_hasher, email=outbox)
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -58,7 +61,7 @@ def assert_problem(response: httpx.Response, status: int) -> Any:
 
 
 def bearer(services: Services, user: User) -> dict[str, str]:
-    token = services.adapters.tokens.issue(user, datetime.now(UTC), uuid.uuid4().hex)
+    token = services.adapters.tokens.issue(user, datetime.now(UTC), uuid.uuid4().hex, "sid-1")
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -184,6 +187,20 @@ CONTRACT_OPERATIONS = {
     ("get", "/health"),
     ("get", "/health/ready"),
     ("get", "/.well-known/jwks.json"),
+    # Account lifecycle.
+    ("post", "/api/v1/auth/sign-in/totp"),
+    ("post", "/api/v1/auth/verify-email"),
+    ("post", "/api/v1/auth/verify-email/resend"),
+    ("post", "/api/v1/auth/password-reset"),
+    ("post", "/api/v1/auth/password-reset/confirm"),
+    ("get", "/api/v1/users/me/sessions"),
+    ("delete", "/api/v1/users/me/sessions"),
+    ("delete", "/api/v1/users/me/sessions/{session_id}"),
+    ("post", "/api/v1/users/me/two-factor"),
+    ("post", "/api/v1/users/me/two-factor/confirm"),
+    ("post", "/api/v1/users/me/two-factor/disable"),
+    ("get", "/api/v1/users/me/audit"),
+    ("get", "/api/v1/audit"),
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -233,7 +250,7 @@ async def test_user_operations_require_the_bearer_scheme_and_auth_ones_do_not(
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     for (_, path), operation in operations.items():
         required = operation.get("security") == [{"BearerToken": []}]
-        assert required is path.startswith("/api/v1/users"), path
+        assert required is path.startswith(("/api/v1/users", "/api/v1/audit")), path
 
 
 async def test_the_openapi_schemas_never_expose_a_password_in_a_response(client: Client) -> None:
@@ -249,7 +266,7 @@ async def test_the_openapi_document_lists_the_failure_statuses_of_the_contract(
 ) -> None:
     expected = {
         "signUp": {"201", "409", "422"},
-        "signIn": {"200", "401", "422", "429"},
+        "signIn": {"200", "202", "401", "403", "422", "429"},
         "refresh": {"200", "401", "422"},
         "signOut": {"204", "422"},
         "getMe": {"200", "401"},
@@ -260,6 +277,19 @@ async def test_the_openapi_document_lists_the_failure_statuses_of_the_contract(
         "updateUser": {"200", "401", "403", "404", "409", "412", "422", "428"},
         "deleteUser": {"204", "401", "404"},
         "ready": {"200", "503"},
+        "signInTwoFactor": {"200", "401", "422", "429"},
+        "verifyEmail": {"204", "400", "422"},
+        "resendVerificationEmail": {"202", "422", "429"},
+        "requestPasswordReset": {"202", "422", "429"},
+        "confirmPasswordReset": {"204", "400", "422"},
+        "listSessions": {"200", "401"},
+        "revokeSession": {"204", "401", "404"},
+        "revokeOtherSessions": {"204", "401"},
+        "enrollTwoFactor": {"201", "401", "409", "422"},
+        "confirmTwoFactor": {"200", "401", "409", "422"},
+        "disableTwoFactor": {"204", "401", "409", "422", "429"},
+        "listMyAuditEvents": {"200", "401", "422"},
+        "listAuditEvents": {"200", "401", "403", "422"},
     }
     operations = await openapi_operations(client)
     documented = {op["operationId"]: set(op.get("responses", {})) for op in operations.values()}

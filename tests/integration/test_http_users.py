@@ -14,6 +14,7 @@ import jwt
 import pytest
 from litestar.testing import AsyncTestClient
 
+from adapters.email.memory import InMemoryEmailSender
 from adapters.security.argon2_hasher import Argon2PasswordHasher
 from domain.users import Role, User
 from entrypoints.bootstrap import Services, build_services
@@ -25,7 +26,18 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 USERS = "/api/v1/users"
 ME = f"{USERS}/me"
 PROBLEM_JSON = "application/problem+json"
-USER_FIELDS = {"id", "email", "name", "role", "created_at", "updated_at", "version"}
+VERIFY = "/api/v1/auth/verify-email"
+USER_FIELDS = {
+    "id",
+    "email",
+    "name",
+    "role",
+    "created_at",
+    "updated_at",
+    "version",
+    "email_verified",
+    "two_factor_enabled",
+}
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 STRONG_ETAG = re.compile(r'^"[^"]+"$')
 THIRD_PASSWORD = "quietly singing marmalade lighthouse"
@@ -34,9 +46,11 @@ Headers = dict[str, str]
 
 
 @pytest.fixture
-def services(settings: Settings, argon2_hasher: Argon2PasswordHasher) -> Services:
+def services(
+    settings: Settings, argon2_hasher: Argon2PasswordHasher, outbox: InMemoryEmailSender
+) -> Services:
     """Production wiring, sharing the session's argon2 hasher (building one costs a hash)."""
-    return build_services(settings, hasher=argon2_hasher)
+    return build_services(settings, hasher=argon2_hasher, email=outbox)
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -45,7 +59,7 @@ def services(settings: Settings, argon2_hasher: Argon2PasswordHasher) -> Service
 def bearer(services: Services, user: User) -> Headers:
     """An access token exactly as sign-in issues it, without paying for a password check
     (sign-in itself is covered in test_http_auth.py)."""
-    token = services.adapters.tokens.issue(user, datetime.now(UTC), uuid.uuid4().hex)
+    token = services.adapters.tokens.issue(user, datetime.now(UTC), uuid.uuid4().hex, "sid-1")
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -174,6 +188,7 @@ def _claims(services: Services, user: User, **changes: Any) -> dict[str, Any]:
         "nbf": now,
         "exp": now + timedelta(minutes=15),
         "jti": uuid.uuid4().hex,
+        "sid": "session-1",
         "role": user.role.value,
         "ver": user.token_version,
     }
@@ -207,13 +222,13 @@ BROKEN_AUTHORIZATIONS: dict[str, AuthorizationOf] = {
     "other-scheme": lambda s, u: "Basic " + "YW5uOnB3",
     "garbage": lambda s, u: "Bearer garbage",
     "expired": lambda s, u: "Bearer "
-    + s.adapters.tokens.issue(u, datetime.now(UTC) - timedelta(hours=1), "jti-1"),
+    + s.adapters.tokens.issue(u, datetime.now(UTC) - timedelta(hours=1), "jti-1", "sid-1"),
     "not-yet-valid": lambda s, u: "Bearer "
-    + s.adapters.tokens.issue(u, datetime.now(UTC) + timedelta(hours=1), "jti-2"),
+    + s.adapters.tokens.issue(u, datetime.now(UTC) + timedelta(hours=1), "jti-2", "sid-1"),
     "tampered-signature": lambda s, u: "Bearer "
-    + _tamper_signature(s.adapters.tokens.issue(u, datetime.now(UTC), "jti-3")),
+    + _tamper_signature(s.adapters.tokens.issue(u, datetime.now(UTC), "jti-3", "sid-1")),
     "tampered-payload": lambda s, u: "Bearer "
-    + _tamper_payload(s.adapters.tokens.issue(u, datetime.now(UTC), "jti-4")),
+    + _tamper_payload(s.adapters.tokens.issue(u, datetime.now(UTC), "jti-4", "sid-1")),
     "role-forged-with-other-secret": lambda s, u: "Bearer "
     + jwt.encode(_claims(s, u, role="admin"), "o" * 48, headers={"typ": "at+jwt"}),
     "alg-none": lambda s, u: "Bearer " + _unsigned(s, u),
@@ -521,8 +536,11 @@ async def test_an_admin_creates_a_user_with_a_location(
     assert (await sign_in(client, "bob@example.com", OTHER_PASSWORD)).status_code == 200
 
 
-async def test_an_admin_can_create_another_admin(
-    client: AsyncTestClient[Any], services: Services, make_user: MakeUser
+async def test_an_admin_can_create_another_admin_who_must_verify_first(
+    client: AsyncTestClient[Any],
+    services: Services,
+    make_user: MakeUser,
+    outbox: InMemoryEmailSender,
 ) -> None:
     admin = await make_user(email="root@example.com", role=Role.ADMIN)
     headers = bearer(services, admin)
@@ -540,6 +558,11 @@ async def test_an_admin_can_create_another_admin(
 
     assert assert_user_response(response, 201)["role"] == "admin"
     eve = await bearer_for(client, "eve@example.com", OTHER_PASSWORD)
+    # Admin powers wait until Eve proves the address with the emailed link.
+    refused = await client.get(USERS, headers=eve)
+    assert (refused.status_code, refused.json()["type"]) == (403, "/problems/email-unverified")
+    token = outbox.links("eve@example.com")[-1].split("#token=")[1]
+    assert (await client.post(VERIFY, json={"token": token})).status_code == 204
     assert (await client.get(USERS, headers=eve)).status_code == 200
 
 

@@ -133,7 +133,12 @@ def test_settings_load_from_the_secrets_outside_local_development(aws: Any) -> N
     uri_arn = _secret(aws, "uri", ATLAS_URI)
     settings = load_settings(
         with_secrets(
-            {"APP_ENV": "prod", "JWT_SECRET_ARN": jwt_arn, "MONGODB_URI_SECRET_ARN": uri_arn}
+            {
+                "APP_ENV": "prod",
+                "EMAIL_FROM": "no-reply@example.com",
+                "JWT_SECRET_ARN": jwt_arn,
+                "MONGODB_URI_SECRET_ARN": uri_arn,
+            }
         )
     )
     assert settings.jwt_secret == JWT_SECRET
@@ -146,6 +151,7 @@ def test_the_lambda_handler_builds_its_settings_from_the_secrets(
 ) -> None:
     jwt_arn = _secret(aws, "jwt-handler", json.dumps({"JWT_SECRET": JWT_SECRET}))
     monkeypatch.setenv("APP_ENV", "dev")
+    monkeypatch.setenv("EMAIL_FROM", "no-reply@example.com")
     monkeypatch.setenv("APP_STORAGE", "memory")
     monkeypatch.delenv("JWT_SECRET", raising=False)
     monkeypatch.setenv("JWT_SECRET_ARN", jwt_arn)

@@ -293,6 +293,7 @@ def valid_claims(**overrides: Any) -> dict[str, Any]:
         "nbf": issued,
         "exp": issued + 900,
         "jti": "token-1",
+        "sid": "session-1",
         "role": "user",
         "ver": 3,
     }
@@ -325,14 +326,14 @@ def test_an_issued_hs256_token_verifies_to_its_claims() -> None:
     issuer = hs256_issuer()
     user = a_user(role=Role.ADMIN)
 
-    token = issuer.issue(user, now(), "token-42")
+    token = issuer.issue(user, now(), "token-42", "sid-1")
 
-    assert issuer.verify(token) == AccessClaims("user-1", "admin", 3, "token-42")
+    assert issuer.verify(token) == AccessClaims("user-1", "admin", 3, "token-42", "sid-1")
 
 
 def test_an_issued_token_has_the_at_jwt_type_and_every_required_claim() -> None:
     issued_at = now().replace(microsecond=0)
-    token = hs256_issuer().issue(a_user(), issued_at, "token-1")
+    token = hs256_issuer().issue(a_user(), issued_at, "token-1", "sid-1")
 
     header = jwt.get_unverified_header(token)
     claims = jwt.decode(token, options={"verify_signature": False})
@@ -347,7 +348,7 @@ def test_an_issued_token_has_the_at_jwt_type_and_every_required_claim() -> None:
 
 def test_the_access_ttl_is_configurable_and_reported_in_seconds() -> None:
     issuer = hs256_issuer(access_ttl=timedelta(minutes=5))
-    token = issuer.issue(a_user(), now(), "t")
+    token = issuer.issue(a_user(), now(), "t", "sid-1")
 
     claims = jwt.decode(token, options={"verify_signature": False})
     assert issuer.access_ttl_seconds == 300
@@ -402,14 +403,14 @@ def test_a_token_for_another_audience_is_rejected(aud: Any) -> None:
 
 
 def test_an_issuer_configured_differently_rejects_the_others_tokens() -> None:
-    token = hs256_issuer(audience="admin-api").issue(a_user(), now(), "t")
+    token = hs256_issuer(audience="admin-api").issue(a_user(), now(), "t", "sid-1")
 
     with pytest.raises(AuthenticationError):
         hs256_issuer().verify(token)
 
 
 def test_an_expired_token_is_rejected() -> None:
-    token = hs256_issuer().issue(a_user(), now() - timedelta(hours=1), "t")
+    token = hs256_issuer().issue(a_user(), now() - timedelta(hours=1), "t", "sid-1")
 
     with pytest.raises(AuthenticationError):
         hs256_issuer().verify(token)
@@ -449,7 +450,7 @@ def test_a_token_with_a_claim_of_the_wrong_type_is_rejected(claims: dict[str, An
 
 
 def test_a_token_with_a_tampered_signature_is_rejected() -> None:
-    token = hs256_issuer().issue(a_user(), now(), "t")
+    token = hs256_issuer().issue(a_user(), now(), "t", "sid-1")
     head, body, signature = token.split(".")
     flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
 
@@ -458,7 +459,7 @@ def test_a_token_with_a_tampered_signature_is_rejected() -> None:
 
 
 def test_a_token_whose_claims_were_edited_after_signing_is_rejected() -> None:
-    token = hs256_issuer().issue(a_user(), now(), "t")
+    token = hs256_issuer().issue(a_user(), now(), "t", "sid-1")
     head, body, signature = token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     claims["role"] = "admin"
@@ -549,20 +550,20 @@ def test_a_private_key_among_the_public_keys_is_refused(key_a: tuple[str, str]) 
 def test_an_eddsa_token_carries_its_kid_and_verifies(key_a: tuple[str, str]) -> None:
     issuer = eddsa_issuer("A", key_a[0], {"A": key_a[1]})
 
-    token = issuer.issue(a_user(), now(), "t-a")
+    token = issuer.issue(a_user(), now(), "t-a", "sid-1")
 
     assert jwt.get_unverified_header(token) == {"alg": "EdDSA", "typ": "at+jwt", "kid": "A"}
-    assert issuer.verify(token) == AccessClaims("user-1", "user", 3, "t-a")
+    assert issuer.verify(token) == AccessClaims("user-1", "user", 3, "t-a", "sid-1")
 
 
 def test_after_rotation_tokens_of_the_old_kid_still_verify_while_the_new_kid_signs(
     key_a: tuple[str, str], key_b: tuple[str, str]
 ) -> None:
     before = eddsa_issuer("A", key_a[0], {"A": key_a[1]})
-    old_token = before.issue(a_user(), now(), "t-a")
+    old_token = before.issue(a_user(), now(), "t-a", "sid-1")
 
     after = eddsa_issuer("B", key_b[0], {"A": key_a[1], "B": key_b[1]})
-    new_token = after.issue(a_user(), now(), "t-b")
+    new_token = after.issue(a_user(), now(), "t-b", "sid-1")
 
     assert jwt.get_unverified_header(new_token)["kid"] == "B"
     assert after.verify(old_token).token_id == "t-a"
@@ -572,7 +573,7 @@ def test_after_rotation_tokens_of_the_old_kid_still_verify_while_the_new_kid_sig
 def test_once_the_old_kid_is_retired_its_tokens_are_rejected(
     key_a: tuple[str, str], key_b: tuple[str, str]
 ) -> None:
-    old_token = eddsa_issuer("A", key_a[0], {"A": key_a[1]}).issue(a_user(), now(), "t-a")
+    old_token = eddsa_issuer("A", key_a[0], {"A": key_a[1]}).issue(a_user(), now(), "t-a", "sid-1")
     retired = eddsa_issuer("B", key_b[0], {"B": key_b[1]})
 
     with pytest.raises(AuthenticationError):
@@ -582,7 +583,7 @@ def test_once_the_old_kid_is_retired_its_tokens_are_rejected(
 def test_a_token_with_an_unknown_kid_is_rejected(
     key_a: tuple[str, str], key_b: tuple[str, str]
 ) -> None:
-    stranger = eddsa_issuer("C", key_b[0], {"C": key_b[1]}).issue(a_user(), now(), "t")
+    stranger = eddsa_issuer("C", key_b[0], {"C": key_b[1]}).issue(a_user(), now(), "t", "sid-1")
     issuer = eddsa_issuer("A", key_a[0], {"A": key_a[1]})
 
     with pytest.raises(AuthenticationError):
@@ -592,7 +593,7 @@ def test_a_token_with_an_unknown_kid_is_rejected(
 def test_a_token_naming_a_known_kid_but_signed_by_another_key_is_rejected(
     key_a: tuple[str, str], key_b: tuple[str, str]
 ) -> None:
-    impostor = eddsa_issuer("A", key_b[0], {"A": key_b[1]}).issue(a_user(), now(), "t")
+    impostor = eddsa_issuer("A", key_b[0], {"A": key_b[1]}).issue(a_user(), now(), "t", "sid-1")
     issuer = eddsa_issuer("A", key_a[0], {"A": key_a[1]})
 
     with pytest.raises(AuthenticationError):
@@ -618,7 +619,7 @@ def test_an_eddsa_issuer_rejects_hs256_tokens_even_keyed_with_its_public_key(
 
 
 def test_an_hs256_issuer_rejects_eddsa_tokens(key_a: tuple[str, str]) -> None:
-    token = eddsa_issuer("A", key_a[0], {"A": key_a[1]}).issue(a_user(), now(), "t")
+    token = eddsa_issuer("A", key_a[0], {"A": key_a[1]}).issue(a_user(), now(), "t", "sid-1")
 
     with pytest.raises(AuthenticationError):
         hs256_issuer().verify(token)
@@ -647,7 +648,7 @@ def test_the_jwks_publishes_every_public_key_as_an_okp_jwk_with_its_kid(
 
 def test_a_published_jwk_verifies_the_issuers_tokens(key_a: tuple[str, str]) -> None:
     issuer = eddsa_issuer("A", key_a[0], {"A": key_a[1]})
-    token = issuer.issue(a_user(), now(), "t")
+    token = issuer.issue(a_user(), now(), "t", "sid-1")
     jwk = issuer.jwks()["keys"][0]
 
     claims = jwt.decode(

@@ -12,6 +12,7 @@ from entrypoints.settings import Settings, SettingsError, load_settings
 
 pytestmark = pytest.mark.unit
 
+SENDER = "no-reply@example.com"
 SECRET = "s" * 48
 TEST_ENV = {"APP_ENV": "test", "JWT_SECRET": SECRET}
 
@@ -74,6 +75,7 @@ def test_without_a_mapping_the_process_environment_is_read(
 ) -> None:
     monkeypatch.setenv("APP_ENV", "dev")
     monkeypatch.setenv("JWT_SECRET", SECRET)
+    monkeypatch.setenv("EMAIL_FROM", "no-reply@example.com")
     monkeypatch.setenv("ACCESS_TOKEN_TTL_SECONDS", "600")
 
     settings = load_settings()
@@ -250,14 +252,14 @@ def test_a_jwt_secret_is_required_outside_local_and_test(environment: str) -> No
 
 
 def test_outside_local_a_given_secret_is_accepted() -> None:
-    settings = load_settings({"APP_ENV": "prod", "JWT_SECRET": SECRET})
+    settings = load_settings({"APP_ENV": "prod", "JWT_SECRET": SECRET, "EMAIL_FROM": SENDER})
 
     assert settings.environment == "prod"
     assert settings.jwt_secret == SECRET
 
 
 def test_eddsa_needs_no_jwt_secret_outside_local() -> None:
-    settings = load_settings({"APP_ENV": "prod", "JWT_ALGORITHM": "EdDSA"})
+    settings = load_settings({"APP_ENV": "prod", "JWT_ALGORITHM": "EdDSA", "EMAIL_FROM": SENDER})
 
     assert settings.jwt_algorithm == "EdDSA"
     assert settings.jwt_secret == ""
@@ -335,6 +337,7 @@ def test_the_eddsa_settings_are_read_together() -> None:
     settings = load_settings(
         {
             "APP_ENV": "prod",
+            "EMAIL_FROM": SENDER,
             "JWT_ALGORITHM": "EdDSA",
             "JWT_SIGNING_KID": "2026-02",
             "JWT_PRIVATE_KEY": "private-pem",

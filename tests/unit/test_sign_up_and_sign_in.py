@@ -14,6 +14,7 @@ import pytest
 from application.auth.sessions import TokenPair, hash_refresh_token
 from application.auth.sign_in import SignInCommand
 from application.auth.sign_up import SignUpCommand, SignUpResult
+from application.context import ClientInfo
 from application.users.create_user import NewUser
 from domain.errors import (
     EmailTakenError,
@@ -58,7 +59,7 @@ async def sign_up(
 async def sign_in(
     services: Services, email: str = EMAIL, password: str = PASSWORD, ip: str = IP
 ) -> TokenPair:
-    return await services.sign_in.execute(SignInCommand(email, password, ip))
+    return await services.sign_in.execute(SignInCommand(email, password, ClientInfo(ip)))
 
 
 async def fail_sign_in(

@@ -14,6 +14,7 @@ import pytest
 from adapters.memory.users import InMemoryUserRepository
 from application.auth.sessions import TokenPair, hash_refresh_token
 from application.auth.sign_in import SignInCommand
+from application.context import ClientInfo
 from application.users.change_password import ChangePasswordCommand
 from application.users.create_user import CreateUserCommand, NewUser
 from application.users.delete_user import DeleteUserCommand
@@ -45,7 +46,9 @@ NEW_PASSWORD = "tremendous purple elephant dance"
 async def create(
     services: Services, email: str, name: str = "Someone", role: Role = Role.USER
 ) -> User:
-    return await services.user_factory.create(NewUser(email, PASSWORD, name, role))
+    # Verified, as the CLI makes admins: admin powers require it (tested separately).
+    new = NewUser(email, PASSWORD, name, role, email_verified=True)
+    return await services.user_factory.create(new)
 
 
 @pytest.fixture
@@ -68,7 +71,7 @@ async def stored(services: Services, user_id: str) -> User | None:
 
 
 async def sign_in(services: Services, email: str, password: str = PASSWORD) -> TokenPair:
-    return await services.sign_in.execute(SignInCommand(email, password, "203.0.113.7"))
+    return await services.sign_in.execute(SignInCommand(email, password, ClientInfo("203.0.113.7")))
 
 
 async def is_revoked(services: Services, pair: TokenPair) -> bool:
@@ -611,7 +614,7 @@ async def test_a_valid_access_token_authenticates_its_user(
     fake_services: Services, wall_clock: FixedClock, ann: User
 ) -> None:
     pair = await sign_in(fake_services, "ann@example.com")
-    assert await fake_services.authenticate.execute(pair.access_token) == ann
+    assert (await fake_services.authenticate.execute(pair.access_token)).user == ann
 
 
 async def test_a_malformed_access_token_is_rejected(
@@ -631,7 +634,7 @@ async def test_an_access_token_from_before_a_password_change_is_rejected(
     with pytest.raises(AuthenticationError):
         await fake_services.authenticate.execute(old.access_token)
     new = await sign_in(fake_services, "ann@example.com", NEW_PASSWORD)
-    authenticated = await fake_services.authenticate.execute(new.access_token)
+    authenticated = (await fake_services.authenticate.execute(new.access_token)).user
     assert authenticated.token_version == 2
 
 
@@ -641,7 +644,7 @@ async def test_an_access_token_survives_a_profile_edit(
     pair = await sign_in(fake_services, "ann@example.com")
     renamed = await update(fake_services, ann, ann, name="Ann Smith")
 
-    assert await fake_services.authenticate.execute(pair.access_token) == renamed
+    assert (await fake_services.authenticate.execute(pair.access_token)).user == renamed
 
 
 async def test_an_access_token_of_a_deleted_user_is_rejected(
@@ -662,7 +665,7 @@ async def test_a_demoted_admin_is_authenticated_with_the_stored_role(
     pair = await sign_in(fake_services, "ann@example.com")
     await update(fake_services, admin, ann, role=Role.USER)
 
-    authenticated = await fake_services.authenticate.execute(pair.access_token)
+    authenticated = (await fake_services.authenticate.execute(pair.access_token)).user
 
     assert authenticated.role is Role.USER
 

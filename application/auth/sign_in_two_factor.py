@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from application.audit.auditor import Auditor
+from application.auth.one_time_tokens import OneTimeTokens
+from application.auth.sessions import SessionIssuer, TokenPair
+from application.context import NO_CLIENT, ClientInfo
+from application.ports.one_time_passwords import OneTimePasswords
+from application.ports.system import Clock
+from application.ports.throttle_repository import ThrottleRepository
+from application.ports.user_repository import UserRepository
+from application.two_factor.codes import AcceptedCode, accept_code
+from application.two_factor.disable import two_factor_throttle_key
+from application.users.writes import update_latest
+from domain.audit import AuditEventType
+from domain.auth import ThrottlePolicy
+from domain.errors import InvalidCodeError, TooManyAttemptsError
+from domain.one_time_tokens import TokenPurpose
+from domain.users import User
+
+log = logging.getLogger("auth.sign_in")
+
+
+@dataclass(frozen=True, slots=True)
+class TwoFactorSignInCommand:
+    challenge: str
+    code: str
+    client: ClientInfo = NO_CLIENT
+
+
+class CompleteTwoFactorSignIn:
+    """Finish a challenged sign-in with an app code or a backup code.
+
+    Rules: the challenge is short-lived and single-use, and dies with a password change;
+    the code is accepted for a later time step than any code used before (checked and
+    recorded in one compare-and-set, so a code cannot be replayed even concurrently);
+    a backup code works once; wrong codes are throttled per account with the sign-in
+    policy (exponential back-off, never a permanent lock).
+    """
+
+    def __init__(
+        self,
+        users: UserRepository,
+        challenges: OneTimeTokens,
+        otp: OneTimePasswords,
+        throttles: ThrottleRepository,
+        policy: ThrottlePolicy,
+        sessions: SessionIssuer,
+        clock: Clock,
+        auditor: Auditor,
+    ) -> None:
+        self._users = users
+        self._challenges = challenges
+        self._otp = otp
+        self._throttles = throttles
+        self._policy = policy
+        self._sessions = sessions
+        self._clock = clock
+        self._auditor = auditor
+
+    async def execute(self, command: TwoFactorSignInCommand) -> TokenPair:
+        now, client = self._clock.now(), command.client
+        purpose = TokenPurpose.TWO_FACTOR_CHALLENGE
+        challenge = await self._challenges.peek(command.challenge, purpose, now)
+        if challenge is None:
+            raise InvalidCodeError
+        key = two_factor_throttle_key(challenge.user_id)
+        wait = await self._throttles.reserve_attempt(key, now, self._policy)
+        if wait:
+            raise TooManyAttemptsError(wait)
+        user = await self._users.get(challenge.user_id)
+        if user is None or str(user.token_version) != challenge.binding:
+            raise InvalidCodeError
+        accepted: list[AcceptedCode] = []
+
+        def used(latest: User) -> User:
+            if latest.totp is None or not latest.totp.confirmed:
+                raise InvalidCodeError
+            accepted[:] = [accept_code(self._otp, latest.totp, command.code, now)]
+            return latest.changed(now, totp=accepted[0].factor)
+
+        try:
+            user = await update_latest(self._users, user, used)
+        except InvalidCodeError:
+            log.info("sign_in", extra={"outcome": "two_factor_failure", "user_id": user.id})
+            await self._auditor.record(AuditEventType.TWO_FACTOR_FAILED, user.id, client)
+            raise
+        if await self._challenges.redeem(command.challenge, purpose, now) is None:
+            raise InvalidCodeError  # a concurrent request completed this challenge
+        await self._throttles.clear(key)
+        method = "backup_code" if accepted[0].backup_code else "totp"
+        if accepted[0].backup_code:
+            remaining = str(len(accepted[0].factor.backup_code_hashes))
+            await self._auditor.record(
+                AuditEventType.BACKUP_CODE_USED,
+                user.id,
+                client,
+                actor_id=user.id,
+                remaining=remaining,
+            )
+        log.info(
+            "sign_in", extra={"outcome": "success", "user_id": user.id, "client_ip": client.ip}
+        )
+        tokens = await self._sessions.start(user, now, client)
+        await self._auditor.record(
+            AuditEventType.SIGN_IN_SUCCEEDED, user.id, client, actor_id=user.id, method=method
+        )
+        return tokens

@@ -1,0 +1,1 @@
+"""A user's signed-in devices (refresh-token families) and ending them."""

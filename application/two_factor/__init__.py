@@ -1,0 +1,1 @@
+"""Two-factor authentication with an authenticator app (TOTP) and backup codes."""

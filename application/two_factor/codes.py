@@ -1,0 +1,49 @@
+"""Checking a second-factor code against a user's TOTP factor."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.auth.sessions import hash_secret
+from application.ports.one_time_passwords import OneTimePasswords
+from domain.errors import InvalidCodeError
+from domain.two_factor import TotpFactor
+
+TOTP_CODE = re.compile(r"^\d{6}$")
+MAX_CODE_LENGTH = 64
+
+
+def normalize_backup_code(code: str) -> str:
+    """Backup codes are typed by hand: ignore case, spaces and dashes."""
+    return re.sub(r"[\s-]", "", code).upper()
+
+
+def hash_backup_code(code: str) -> str:
+    return hash_secret(normalize_backup_code(code))
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedCode:
+    factor: TotpFactor  # the factor after this use (step advanced, backup code gone)
+    backup_code: bool
+
+
+def accept_code(
+    otp: OneTimePasswords, factor: TotpFactor, code: str, now: datetime
+) -> AcceptedCode:
+    """Accept a 6-digit app code for a step later than the last one used (no replay)
+    or an unused backup code; `InvalidCodeError` otherwise."""
+    code = code.strip()
+    if len(code) > MAX_CODE_LENGTH:
+        raise InvalidCodeError
+    if TOTP_CODE.match(code):
+        step = otp.matching_step(factor.secret, code, now)
+        if step is None or step <= factor.last_used_step:
+            raise InvalidCodeError
+        return AcceptedCode(factor.after_code(step), backup_code=False)
+    code_hash = hash_backup_code(code)
+    if code_hash not in factor.backup_code_hashes:
+        raise InvalidCodeError
+    return AcceptedCode(factor.without_backup_code(code_hash), backup_code=True)
