@@ -21,7 +21,8 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, item_id = raw.split("|", 1)
-        datetime.fromisoformat(at)
+        if datetime.fromisoformat(at).tzinfo is None:
+            raise ValueError("a cursor's time is always zoned")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidInputError([FieldError("cursor", "The cursor is not valid.")]) from None
     return at, item_id

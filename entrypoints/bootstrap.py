@@ -315,7 +315,10 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     return Services(
         settings=settings,
         adapters=a,
-        sign_up=traced(SignUp(factory, issuer, mailer, auditor), c.SIGN_UP),
+        sign_up=traced(
+            SignUp(factory, issuer, mailer, auditor, settings.require_verified_email),
+            c.SIGN_UP,
+        ),
         sign_in=traced(
             SignIn(
                 a.users, a.hasher, a.throttles, throttling, issuer, a.clock, tokens, auditor, rules
@@ -359,7 +362,15 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
             RevokeOtherSessions(a.sessions, auditor), c.REVOKE_OTHER_SESSIONS
         ),
         enroll_two_factor=traced(
-            EnrollTwoFactor(a.users, a.hasher, a.otp, a.clock, settings.product_name),
+            EnrollTwoFactor(
+                a.users,
+                a.hasher,
+                a.otp,
+                a.throttles,
+                per_account,
+                a.clock,
+                settings.product_name,
+            ),
             c.ENROLL_TWO_FACTOR,
         ),
         confirm_two_factor=traced(

@@ -71,24 +71,31 @@ class CompleteTwoFactorSignIn:
         if wait:
             raise TooManyAttemptsError(wait)
         user = await self._users.get(challenge.user_id)
-        if user is None or str(user.token_version) != challenge.binding:
+        if user is None:
             raise InvalidCodeError
         accepted: list[AcceptedCode] = []
 
         def used(latest: User) -> User:
+            if str(latest.token_version) != challenge.binding:
+                raise InvalidCodeError  # the password changed since the challenge
             if latest.totp is None or not latest.totp.confirmed:
                 raise InvalidCodeError
             accepted[:] = [accept_code(self._otp, latest.totp, command.code, now)]
             return latest.changed(now, totp=accepted[0].factor)
 
         try:
-            user = await update_latest(self._users, user, used)
+            # Check first without spending anything: a wrong code must not use up the
+            # challenge, and a right one must not be spent by a request that then loses
+            # the challenge to a concurrent one.
+            used(user)
         except InvalidCodeError:
             log.info("sign_in", extra={"outcome": "two_factor_failure", "user_id": user.id})
             await self._auditor.record(AuditEventType.TWO_FACTOR_FAILED, user.id, client)
             raise
         if await self._challenges.redeem(command.challenge, purpose, now) is None:
             raise InvalidCodeError  # a concurrent request completed this challenge
+        # Spend the code on the latest state: a concurrent replay of it fails here.
+        user = await update_latest(self._users, user, used)
         await self._throttles.clear(key)
         method = "backup_code" if accepted[0].backup_code else "totp"
         if accepted[0].backup_code:

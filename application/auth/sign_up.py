@@ -21,8 +21,10 @@ class SignUpCommand:
 
 @dataclass(frozen=True, slots=True)
 class SignUpResult:
+    """`tokens` is None when sign-in waits for a verified email (REQUIRE_VERIFIED_EMAIL)."""
+
     user: User
-    tokens: TokenPair
+    tokens: TokenPair | None
 
 
 class SignUp:
@@ -31,12 +33,19 @@ class SignUp:
     Rules: the password passes the policy; the email is unused (case-insensitively,
     enforced by the store's unique index, so concurrent sign-ups yield one account);
     the new user has role `user`, with an unverified email to which a verification link
-    is sent; the response signs the user in (new session family).
+    is sent; the response signs the user in (new session family), unless verified emails
+    are required to sign in: then the user signs in after following the link.
     """
 
     def __init__(
-        self, factory: UserFactory, sessions: SessionIssuer, mailer: LinkMailer, auditor: Auditor
+        self,
+        factory: UserFactory,
+        sessions: SessionIssuer,
+        mailer: LinkMailer,
+        auditor: Auditor,
+        require_verified_email: bool = False,
     ) -> None:
+        self._require_verified_email = require_verified_email
         self._factory = factory
         self._sessions = sessions
         self._mailer = mailer
@@ -46,7 +55,9 @@ class SignUp:
         user = await self._factory.create(
             NewUser(command.email, command.password, command.name, Role.USER)
         )
-        tokens = await self._sessions.start(user, user.created_at, command.client)
+        tokens = None
+        if not self._require_verified_email:
+            tokens = await self._sessions.start(user, user.created_at, command.client)
         await self._auditor.record(
             AuditEventType.SIGN_UP, user.id, command.client, actor_id=user.id
         )

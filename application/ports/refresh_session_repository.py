@@ -23,7 +23,8 @@ class RefreshSessionRepository(Protocol):
         `keep_family` when given (sign out everywhere else)."""
 
     async def revoke_user_family(self, user_id: str, family_id: str) -> bool:
-        """Revoke one family if it belongs to the user; False when it has no live session."""
+        """Revoke one family if it belongs to the user; False when the family is unknown,
+        someone else's, or revoked already."""
 
     async def list_live(self, user_id: str, now: datetime) -> list[RefreshSession]:
         """The live (unspent, unrevoked, unexpired) session of each of the user's

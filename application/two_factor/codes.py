@@ -35,11 +35,11 @@ def accept_code(
 ) -> AcceptedCode:
     """Accept a 6-digit app code for a step later than the last one used (no replay)
     or an unused backup code; `InvalidCodeError` otherwise."""
-    code = code.strip()
     if len(code) > MAX_CODE_LENGTH:
         raise InvalidCodeError
-    if TOTP_CODE.match(code):
-        step = otp.matching_step(factor.secret, code, now)
+    compact = re.sub(r"\s", "", code)  # apps show "123 456"
+    if TOTP_CODE.match(compact):
+        step = otp.matching_step(factor.secret, compact, now)
         if step is None or step <= factor.last_used_step:
             raise InvalidCodeError
         return AcceptedCode(factor.after_code(step), backup_code=False)

@@ -46,7 +46,7 @@ class ConfirmTwoFactor:
             factor = latest.totp
             if factor is None or factor.confirmed:
                 raise TwoFactorStateError("Start enrolling first (no pending authenticator).")
-            step = self._otp.matching_step(factor.secret, command.code.strip(), now)
+            step = self._otp.matching_step(factor.secret, "".join(command.code.split()), now)
             if step is None:
                 raise InvalidInputError(
                     [FieldError("code", "The code is incorrect; enter the current one.")]

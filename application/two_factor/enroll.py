@@ -6,9 +6,12 @@ from application.context import NO_CLIENT, ClientInfo
 from application.ports.one_time_passwords import OneTimePasswords
 from application.ports.password_hasher import PasswordHasher
 from application.ports.system import Clock
+from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
+from application.two_factor.disable import two_factor_throttle_key
 from application.users.writes import update_latest
-from domain.errors import InvalidCredentialsError, TwoFactorStateError
+from domain.auth import ThrottlePolicy
+from domain.errors import InvalidCredentialsError, TooManyAttemptsError, TwoFactorStateError
 from domain.two_factor import TotpFactor
 from domain.users import User
 
@@ -30,8 +33,9 @@ class EnrollTwoFactor:
     """Start turning on two-factor: a new secret, pending until confirmed by a code.
 
     Rules: the password is asked again (a stolen access token alone cannot attach an
-    attacker's authenticator); an enabled factor must be disabled first; starting again
-    while pending replaces the pending secret.
+    attacker's authenticator), with wrong passwords throttled per account like the other
+    two-factor steps (the token holder must not get a password oracle); an enabled
+    factor must be disabled first; starting again while pending replaces the secret.
     """
 
     def __init__(
@@ -39,9 +43,13 @@ class EnrollTwoFactor:
         users: UserRepository,
         hasher: PasswordHasher,
         otp: OneTimePasswords,
+        throttles: ThrottleRepository,
+        policy: ThrottlePolicy,
         clock: Clock,
         issuer: str,
     ) -> None:
+        self._throttles = throttles
+        self._policy = policy
         self._users = users
         self._hasher = hasher
         self._otp = otp
@@ -52,8 +60,13 @@ class EnrollTwoFactor:
         user = command.actor
         if user.two_factor_enabled:
             raise TwoFactorStateError("Two-factor authentication is on already.")
+        key = two_factor_throttle_key(user.id)
+        wait = await self._throttles.reserve_attempt(key, self._clock.now(), self._policy)
+        if wait:
+            raise TooManyAttemptsError(wait)
         if not await self._hasher.verify(user.password_hash, command.password):
             raise InvalidCredentialsError("The password is incorrect.")
+        await self._throttles.clear(key)
         secret = self._otp.new_secret()
 
         def pending(latest: User) -> User:

@@ -89,7 +89,7 @@ class AccountController(Controller):
         "/two-factor",
         operation_id="enrollTwoFactor",
         status_code=201,
-        responses=problems(*BODY, 401, 409, 503),
+        responses=problems(*BODY, 401, 409, 429, 503),
     )
     async def enroll_two_factor(
         self,
@@ -99,7 +99,8 @@ class AccountController(Controller):
         client: Client,
     ) -> TotpEnrollmentOut:
         """Start turning two-factor on: a new authenticator secret, pending until
-        confirmed with a code. 401 if the password is wrong; 409 if two-factor is on."""
+        confirmed with a code. 401 if the password is wrong; 409 if two-factor is on;
+        429 after repeated wrong passwords."""
         command = EnrollTwoFactorCommand(current_user, data.password, client)
         enrollment = await services.enroll_two_factor.execute(command)
         return TotpEnrollmentOut(enrollment.secret, enrollment.provisioning_uri)
@@ -135,8 +136,9 @@ class AccountController(Controller):
         services: ServicesDep,
         client: Client,
     ) -> None:
-        """Turn two-factor off with the password and a code (or a backup code). 401 if
-        either is wrong; 409 if two-factor is off; 429 after repeated failures."""
+        """Turn two-factor off with the password and a code (or a backup code), or abandon
+        a pending enrollment with the password alone. 401 if either is wrong; 409 if
+        two-factor is neither on nor pending; 429 after repeated failures."""
         command = DisableTwoFactorCommand(current_user, data.password, data.code, client)
         await services.disable_two_factor.execute(command)
 

@@ -66,6 +66,8 @@ class AuthController(Controller):
         cookie_mode = is_cookie_mode(refresh_token_transport)
         command = SignUpCommand(checked_email(data.email), data.password, data.name, client)
         result = await services.sign_up.execute(command)
+        if result.tokens is None:  # signs in once the email is verified
+            return Response(SignUpOut(user_out(result.user), None), status_code=201)
         tokens = tokens_out(result.tokens, with_refresh_token=not cookie_mode)
         body = SignUpOut(user_out(result.user), tokens)
         return token_response(body, result.tokens, cookie_mode, services.settings, 201)

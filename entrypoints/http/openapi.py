@@ -50,6 +50,17 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
 
 
 @dataclass
+class AcceptedOperation(Operation):
+    """The operation of a handler answering an empty 202 ("accepted, an email may
+    follow"): documented without content, like a 204."""
+
+    def __post_init__(self) -> None:
+        accepted = (self.responses or {}).get("202")
+        if accepted is not None and not isinstance(accepted, Reference):
+            accepted.content = None
+
+
+@dataclass
 class OptionalBodyOperation(Operation):
     """The operation of a handler whose JSON body may be absent (refresh and sign-out:
     cookie mode sends none). Litestar 2.25 marks every request body `required`, and

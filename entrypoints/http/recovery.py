@@ -7,7 +7,7 @@ reads and posts here.
 
 from __future__ import annotations
 
-from litestar import Controller, post
+from litestar import Controller, MediaType, Response, post
 from litestar.params import JSONBody
 
 from application.auth.password_reset import (
@@ -16,9 +16,14 @@ from application.auth.password_reset import (
 )
 from application.auth.verify_email import ResendVerificationCommand, VerifyEmailCommand
 from entrypoints.http.dependencies import Client, ServicesDep
-from entrypoints.http.openapi import BODY, problems
+from entrypoints.http.openapi import BODY, AcceptedOperation, problems
 from entrypoints.http.schemas import EmailIn, PasswordResetConfirmIn, TokenIn
 from entrypoints.http.validation import checked_email
+
+
+def accepted() -> Response[bytes]:
+    """202 with an empty body (Litestar would serialize a `None` 202 as `null`)."""
+    return Response(b"", status_code=202, media_type=MediaType.TEXT)
 
 
 class RecoveryController(Controller):
@@ -41,30 +46,34 @@ class RecoveryController(Controller):
     @post(
         "/verify-email/resend",
         operation_id="resendVerificationEmail",
+        operation_class=AcceptedOperation,
         status_code=202,
         responses=problems(*BODY, 429, 503),
     )
     async def resend_verification(
         self, data: JSONBody[EmailIn], services: ServicesDep, client: Client
-    ) -> None:
+    ) -> Response[bytes]:
         """Email a new verification link if the address has an unverified account. 202
         in every case; 429 with `Retry-After` when asked too often."""
         command = ResendVerificationCommand(checked_email(data.email), client)
         await services.resend_verification.execute(command)
+        return accepted()
 
     @post(
         "/password-reset",
         operation_id="requestPasswordReset",
+        operation_class=AcceptedOperation,
         status_code=202,
         responses=problems(*BODY, 429, 503),
     )
     async def request_password_reset(
         self, data: JSONBody[EmailIn], services: ServicesDep, client: Client
-    ) -> None:
+    ) -> Response[bytes]:
         """Email a password-reset link (valid 1 hour, single-use) if the address has an
         account. 202 in every case; 429 with `Retry-After` when asked too often."""
         command = RequestPasswordResetCommand(checked_email(data.email), client)
         await services.request_password_reset.execute(command)
+        return accepted()
 
     @post(
         "/password-reset/confirm",

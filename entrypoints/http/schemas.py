@@ -191,8 +191,11 @@ class AuditPageOut(msgspec.Struct, frozen=True):
 
 
 class SignUpOut(msgspec.Struct, frozen=True):
+    """`tokens` is null when the server requires a verified email to sign in
+    (REQUIRE_VERIFIED_EMAIL): follow the emailed link, then sign in."""
+
     user: UserOut
-    tokens: TokenPairOut
+    tokens: TokenPairOut | None
 
 
 class UserPageOut(msgspec.Struct, frozen=True):
