@@ -17,7 +17,7 @@ from typing import Any
 import aws_cdk as cdk
 
 from infra.bundle import LAMBDA, build_bundle
-from infra.config import StageConfig, stage_config
+from infra.config import ConfigError, StageConfig, stage_config
 from infra.stacks.serverless_auth import ServerlessAuthStack
 
 INFRA = Path(__file__).resolve().parent
@@ -31,6 +31,11 @@ CONTEXT_KEYS = (
     "frontend_dir",
     "jwt_issuer",
     "jwt_audience",
+    "email_from",
+    "ses_configuration_set",
+    "require_verified_email",
+    "audit_retention_days",
+    "public_base_url",
 )
 
 
@@ -95,7 +100,10 @@ def main(argv: Sequence[str] | None = None) -> StageConfig:
         context[key] = value
     if args.stage:
         context["stage"] = args.stage
-    app, stack = build_app(context)
+    try:
+        app, stack = build_app(context)
+    except ConfigError as exc:  # a missing or bad context value: one line, no traceback
+        parser.error(str(exc))
     app.synth()
     print(f"{stack.stack_name}: {app.outdir}")  # noqa: T201
     return stack.config

@@ -4,6 +4,15 @@ Optional context overrides: `alarm_email`, `reserved_concurrency` (a number, or 
 `frontend_dir` (a Next.js static export; default `frontend/out`), `jwt_issuer`,
 `jwt_audience`.
 
+Email (verification and password-reset links, sent with Amazon SES): `email_from` is the
+sender, a verified SES identity (the address itself or its domain). It is required for
+every real deploy; see `email_from()` for the one exception (dev without it synthesizes
+with a placeholder, so tests and CI need no context, and CDK warns). Optional:
+`ses_configuration_set`, `require_verified_email` (true/false, default false),
+`audit_retention_days` (default 365 in prod, 30 in dev) and `public_base_url` (the https
+origin of the site, for a custom domain in front of the distribution; default: the
+distribution's own `https://<id>.cloudfront.net`).
+
 Lambda sizing. CPU scales with memory (1,769 MB = one vCPU) and argon2id is CPU-bound:
 one hash at the OWASP floor (19 MiB, t=2, p=1) takes ~16 ms on a full core and about
 twice that at 1,024 MB. Memory itself is never the limit: an instance serves one request
@@ -17,7 +26,9 @@ and below API Gateway's 29 s, so a stuck invocation cannot run up cost.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +36,13 @@ from aws_cdk.aws_logs import RetentionDays
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("dev", "prod")
+# The sender a dev synth falls back to without `-c email_from=...` (example.com is
+# reserved: SES can never verify it, so a dev stack deployed with it cannot send mail).
+DEV_PLACEHOLDER_EMAIL_FROM = "no-reply@example.com"
+_ADDRESS = re.compile(r"^[^@\s<>]+@([A-Za-z0-9-]+\.)+[A-Za-z0-9-]+$")
+# SES configuration set names: letters, digits, '_' and '-', at most 64.
+_CONFIGURATION_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_HTTPS_ORIGIN = re.compile(r"^https://[^/\s]+$")
 
 
 class ConfigError(ValueError):
@@ -56,10 +74,31 @@ class StageConfig:
     lambda_errors: int = 5
     waf_blocked_requests: int = 500
     frontend_dir: Path = ROOT / "frontend" / "out"
+    # The sender (EMAIL_FROM): `address` or `Display Name <address>`; a verified SES
+    # identity, either the address or its domain.
+    email_from: str = DEV_PLACEHOLDER_EMAIL_FROM
+    ses_configuration_set: str | None = None
+    # Refuse sign-in until the address is verified (REQUIRE_VERIFIED_EMAIL).
+    require_verified_email: bool = False
+    # Days the audit trail is kept (AUDIT_RETENTION_DAYS, a TTL in MongoDB).
+    audit_retention_days: int = 365
+    # The base of emailed links (PUBLIC_BASE_URL); None: the distribution's https URL.
+    public_base_url: str | None = None
 
     @property
     def stack_name(self) -> str:
         return f"ServerlessAuth-{self.stage}"
+
+    @property
+    def sender_address(self) -> str:
+        """The bare address of `email_from` (without a display name)."""
+        return parseaddr(self.email_from)[1]
+
+    @property
+    def sender_identities(self) -> tuple[str, str]:
+        """The SES identities that may be the verified one: the address and its domain."""
+        address = self.sender_address
+        return address, address.rpartition("@")[2]
 
 
 DEFAULTS: dict[str, StageConfig] = {
@@ -73,6 +112,7 @@ DEFAULTS: dict[str, StageConfig] = {
         throttle_rate_limit=50,
         throttle_burst_limit=100,
         auth_rate_limit=300,
+        audit_retention_days=30,
     ),
     "prod": StageConfig(
         stage="prod",
@@ -104,7 +144,87 @@ def stage_config(context: dict[str, Any]) -> StageConfig:
     for name in ("jwt_issuer", "jwt_audience"):
         if context.get(name):
             overrides[name] = str(context[name])
+    overrides["email_from"] = email_from(stage, context.get("email_from"))
+    if context.get("ses_configuration_set"):
+        overrides["ses_configuration_set"] = _matching(
+            "ses_configuration_set",
+            _CONFIGURATION_SET,
+            "an SES configuration set name (letters, digits, '_' or '-', at most 64)",
+            context["ses_configuration_set"],
+        )
+    if context.get("require_verified_email") not in (None, ""):
+        overrides["require_verified_email"] = _bool(
+            "require_verified_email", context["require_verified_email"]
+        )
+    if context.get("audit_retention_days") not in (None, ""):
+        overrides["audit_retention_days"] = _positive_int(
+            "audit_retention_days", context["audit_retention_days"]
+        )
+    if context.get("public_base_url"):
+        overrides["public_base_url"] = _matching(
+            "public_base_url",
+            _HTTPS_ORIGIN,
+            "an https origin such as https://auth.example.com",
+            str(context["public_base_url"]).rstrip("/"),
+        )
     return replace(config, **overrides)
+
+
+def email_from(stage: str, raw: Any) -> str:
+    """The sender from context `email_from`, required for every deploy.
+
+    The app refuses to start outside local/test without EMAIL_FROM, so a stack without a
+    real sender would deploy a function that cannot start (or cannot send): better to
+    stop at synth, naming the context key. The one exception is dev with no value at
+    all, so `make synth`, the tests and CI synthesize without knowing any SES identity:
+    it gets DEV_PLACEHOLDER_EMAIL_FROM, the stack adds a CDK warning, and mail sent by
+    such a stack is rejected by SES (example.com cannot be verified). prod never falls
+    back: a missing or empty value is an error.
+    """
+    value = "" if raw is None else str(raw).strip()
+    if not value:
+        if stage == "dev":
+            return DEV_PLACEHOLDER_EMAIL_FROM
+        raise ConfigError(
+            f"email_from: required for stage {stage}: the sender address, a verified SES "
+            f"identity (address or domain); pass -c email_from=no-reply@your-domain "
+            f"(make deploy: CDK_CONTEXT='-c email_from=...')"
+        )
+    name, address = parseaddr(value)
+    if not _ADDRESS.match(address) or (not name and address != value):
+        raise ConfigError(
+            f"email_from: expected an address like no-reply@example.com or "
+            f"'Name <no-reply@example.com>', got {value!r}"
+        )
+    return value
+
+
+def _matching(key: str, pattern: re.Pattern[str], what: str, raw: Any) -> str:
+    value = str(raw).strip()
+    if not pattern.match(value):
+        raise ConfigError(f"{key}: expected {what}, got {value!r}")
+    return value
+
+
+def _bool(key: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    lowered = str(raw).strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{key}: expected true or false, got {raw!r}")
+
+
+def _positive_int(key: str, raw: Any) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key}: expected a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{key}: must be at least 1")
+    return value
 
 
 def _optional_int(raw: Any) -> int | None:

@@ -61,6 +61,8 @@ export const USER = {
   created_at: "2026-01-01T00:00:00Z",
   updated_at: "2026-01-01T00:00:00Z",
   version: 1,
+  email_verified: false,
+  two_factor_enabled: false,
 };
 
 export function tokens(accessToken: string, expiresIn = 900) {
@@ -78,4 +80,13 @@ export class MemoryStorage {
   removeItem(key: string): void {
     this.items.delete(key);
   }
+}
+
+/** `USER` with a verified email and two-factor on. */
+export const ACCOUNT_USER = { ...USER, email_verified: true, two_factor_enabled: true };
+
+export function accepted(body?: unknown): Response {
+  return body === undefined
+    ? new Response(null, { status: 202 })
+    : new Response(JSON.stringify(body), { status: 202, headers: { "content-type": "application/json" } });
 }

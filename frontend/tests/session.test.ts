@@ -72,6 +72,18 @@ describe("signing in and out", () => {
     });
   });
 
+  it("stays signed out after sign-up when the server wants the email verified first", async () => {
+    const fetcher = fakeFetch(json(201, { user: USER, tokens: null }));
+    const { session, storage } = sessionWith(fetcher);
+
+    const signedIn = await session.signUp("ann@example.com", "correct horse battery staple", "Ann");
+
+    expect(signedIn).toBe(false);
+    expect(session.getState().status).not.toBe("signed-in");
+    expect(session.accessToken()).toBeNull();
+    expect(storage.getItem(HINT_KEY)).toBeNull();
+  });
+
   it("leaves the session signed out when sign-in fails", async () => {
     const fetcher = fakeFetch(problem(401, "invalid-credentials"));
     const { session, storage } = sessionWith(fetcher);

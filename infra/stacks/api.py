@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -94,6 +94,7 @@ class Api(Construct):
         bundle_zip: Path,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.stage_name = config.stage
         removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
 
         self.log_group = logs.LogGroup(
@@ -103,17 +104,18 @@ class Api(Construct):
             removal_policy=removal,
             encryption_key=data.key,
         )
-        # No managed policies: writing to its own log group, reading its two secrets and
-        # sending traces is all the function may do.
+        # No managed policies: writing to its own log group, reading its two secrets,
+        # sending traces and sending email from its one sender is all it may do.
         self.role = iam.Role(
             self,
             "FunctionRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"serverless-auth {config.stage} function: logs, secrets, traces",
+            description=f"serverless-auth {config.stage} function: logs, secrets, traces, email",
         )
         self.log_group.grant_write(self.role)
         data.jwt_secret.grant_read(self.role)
         data.mongodb_uri.grant_read(self.role)
+        self.role.add_to_policy(ses_send_statement(config))
 
         self.function = lambda_.Function(
             self,
@@ -145,6 +147,7 @@ class Api(Construct):
                 "JWT_AUDIENCE": config.jwt_audience,
                 "JWT_SECRET_ARN": data.jwt_secret.secret_arn,
                 "MONGODB_URI_SECRET_ARN": data.mongodb_uri.secret_arn,
+                **email_environment(config),
             },
         )
         skips = dict(LAMBDA_SKIPS)
@@ -189,3 +192,53 @@ class Api(Construct):
             skip_checkov(method, API_SKIPS)
         skip_checkov(self.rest_api.deployment_stage, STAGE_SKIPS)
         self.stage = self.rest_api.deployment_stage
+
+    def serve_links_from(self, base_url: str) -> None:
+        """PUBLIC_BASE_URL, the base of emailed links: the site's https origin.
+
+        Set after the frontend exists, because by default it is the distribution's own
+        domain (a token). That makes the function depend on the distribution, so the
+        distribution must not depend on the function: its API origin is built from the
+        REST API id and the stage name (`origin_domain_name`, `origin_path`), which exist
+        before the function, not from `rest_api.url`, whose stage reference would lead
+        back through the deployment and the methods to the function (a cycle).
+        """
+        self.function.add_environment("PUBLIC_BASE_URL", base_url)
+
+    @property
+    def origin_domain_name(self) -> str:
+        """`<rest-api-id>.execute-api.<region>.<suffix>`, without a reference to the stage."""
+        return f"{self.rest_api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
+
+    @property
+    def origin_path(self) -> str:
+        return f"/{self.stage_name}"
+
+
+def email_environment(config: StageConfig) -> dict[str, str]:
+    """The app's email and account lifecycle settings (entrypoints/settings.py).
+
+    Outside APP_ENV local/test the app refuses to start without EMAIL_BACKEND=ses and
+    EMAIL_FROM. SES is called in the function's own region (the client's default).
+    """
+    environment = {
+        "EMAIL_BACKEND": "ses",
+        "EMAIL_FROM": config.email_from,
+        "REQUIRE_VERIFIED_EMAIL": "true" if config.require_verified_email else "false",
+        "AUDIT_RETENTION_DAYS": str(config.audit_retention_days),
+    }
+    if config.ses_configuration_set:
+        environment["SES_CONFIGURATION_SET"] = config.ses_configuration_set
+    return environment
+
+
+def ses_send_statement(config: StageConfig) -> iam.PolicyStatement:
+    """`ses:SendEmail` (the one action SES v2 SendEmail needs, simple content included)
+    on the sender's identities only: the address and its domain, since either may be
+    the verified one, and the configuration set when one is named (SES authorizes the
+    call against it too)."""
+    arn = f"arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+    resources = [f"{arn}:identity/{identity}" for identity in config.sender_identities]
+    if config.ses_configuration_set:
+        resources.append(f"{arn}:configuration-set/{config.ses_configuration_set}")
+    return iam.PolicyStatement(actions=["ses:SendEmail"], resources=resources)

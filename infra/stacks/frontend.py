@@ -175,7 +175,17 @@ class Frontend(Construct):
         )
         token = data.origin_token.secret_value.unsafe_unwrap()  # a dynamic reference
         api_behavior = cloudfront.BehaviorOptions(
-            origin=origins.RestApiOrigin(api.rest_api, custom_headers={ORIGIN_TOKEN_HEADER: token}),
+            # RestApiOrigin would take the domain from `rest_api.url`, which refers to the
+            # stage: the function reads this distribution's domain (PUBLIC_BASE_URL, see
+            # Api.serve_links_from), so that reference would close a dependency cycle.
+            # Same origin settings: HTTPS only, TLS 1.2.
+            origin=origins.HttpOrigin(
+                api.origin_domain_name,
+                origin_path=api.origin_path,
+                protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+                origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+                custom_headers={ORIGIN_TOKEN_HEADER: token},
+            ),
             viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
             allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
             cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
@@ -209,6 +219,8 @@ class Frontend(Construct):
             additional_behaviors=dict.fromkeys(API_PATHS, api_behavior),
         )
         skip_checkov(self.distribution, DISTRIBUTION_SKIPS)
+        # The site's origin: where the browser app is served (and the API, same origin).
+        self.url = f"https://{self.distribution.distribution_domain_name}"
 
         self.deployment: s3deploy.BucketDeployment | None = None
         if (config.frontend_dir / "index.html").is_file():

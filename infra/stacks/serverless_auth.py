@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, CfnResource, Stack, Tags
+from aws_cdk import Annotations, CfnOutput, CfnResource, Stack, Tags
 from constructs import Construct
 
-from infra.config import StageConfig
+from infra.config import DEV_PLACEHOLDER_EMAIL_FROM, StageConfig
 from infra.stacks.alarms import Alarms
 from infra.stacks.api import Api
 from infra.stacks.compliance import skip_cfn_lint, skip_checkov
@@ -59,13 +59,26 @@ class ServerlessAuthStack(Stack):
         self.api = Api(self, "Api", config=config, data=self.data, bundle_zip=bundle_zip)
         self.waf = WebAcl(self, "Waf", config=config, data=self.data, stage=self.api.stage)
         self.frontend = Frontend(self, "Frontend", config=config, data=self.data, api=self.api)
+        # Emailed links point at the site: a custom domain from context, else the
+        # distribution's https URL (a token: the function then depends on the
+        # distribution, which is why the distribution's API origin avoids referring to
+        # the function's stage; see Api.serve_links_from).
+        self.api.serve_links_from(config.public_base_url or self.frontend.url)
+        if config.email_from == DEV_PLACEHOLDER_EMAIL_FROM:
+            Annotations.of(self).add_warning_v2(
+                "serverless-auth:placeholder-email-from",
+                f"email_from: the function sends from the placeholder "
+                f"{DEV_PLACEHOLDER_EMAIL_FROM}, which SES rejects: verification and reset "
+                f"emails will fail. Deploy with -c email_from=<a verified SES identity>.",
+            )
         self.alarms = Alarms(
             self, "Alarms", config=config, data=self.data, api=self.api, waf=self.waf
         )
         self._skip_cdk_helpers()
 
         outputs = {
-            "SiteUrl": f"https://{self.frontend.distribution.distribution_domain_name}",
+            "SiteUrl": self.frontend.url,
+            "PublicBaseUrl": config.public_base_url or self.frontend.url,
             "ApiStageUrl": self.api.rest_api.url,
             "FunctionName": self.api.function.function_name,
             "SiteBucketName": self.frontend.bucket.bucket_name,

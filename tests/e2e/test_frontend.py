@@ -12,250 +12,38 @@ file is missing or UPDATE_README_SCREENSHOT=1.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import (
-    Browser,
-    BrowserContext,
-    Locator,
-    Page,
-    expect,
-    sync_playwright,
-)
+from playwright.sync_api import Browser, expect
 
-from adapters.mongo.embedded import free_port
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
-
-pytestmark = pytest.mark.e2e
-
-ROOT = Path(__file__).resolve().parents[2]
-APP = Path(sys.executable).with_name("app")
-FRONTEND_OUT = ROOT / "frontend" / "out"
-SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-README_SCREENSHOT = ROOT / "docs" / "screenshots" / "profile.png"
-# Set to 1 to refresh the README's screenshot (kept otherwise, so runs leave git clean).
-UPDATE_README_SCREENSHOT = "UPDATE_README_SCREENSHOT"
-JWT_SECRET = "e2e-frontend-secret-0123456789-abcdefghijklmnop"
-ADMIN_EMAIL = "admin@example.com"
-ADMIN_PASSWORD = "admin password for the browser tests"
-# Short-lived access tokens, so the silent refresh (at 80 % of a token's life) happens
-# within a test, and keeps happening during all the others.
-ACCESS_TOKEN_TTL = 12
-START_SECONDS = 30.0
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 740}
-FOREIGN = ("MONGODB_", "APP_", "JWT_", "HASHER_", "ARGON2_", "AWS_LAMBDA_", "ACCESS_TOKEN_")
-
-
-@dataclass
-class Site:
-    base_url: str
-    data_dir: Path
-
-
-@dataclass
-class Watched:
-    """A browser page and what went wrong on it that the test did not ask for."""
-
-    page: Page
-    context: BrowserContext
-    problems: list[str] = field(default_factory=list)
-
-
-def unique_email(who: str) -> str:
-    return f"{who}-{uuid.uuid4().hex[:8]}@example.com"
-
-
-def shot(page: Page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-# --- the server ------------------------------------------------------------------------
-
-
-def server_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN)}
-    return {
-        **env,
-        "APP_DATA_DIR": str(data_dir),
-        "APP_ENV": "local",
-        "JWT_SECRET": JWT_SECRET,
-        "ACCESS_TOKEN_TTL_SECONDS": str(ACCESS_TOKEN_TTL),
-        "LOG_LEVEL": "WARNING",
-        "APP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-    }
-
-
-def require_prerequisites() -> str:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.fail("Chromium is missing: `apt-get install -y chromium` (CI's .ci/run does).")
-    if not (FRONTEND_OUT / "index.html").is_file():
-        pytest.fail(f"No frontend build in {FRONTEND_OUT}: run `make frontend` first.")
-    return chromium
-
-
-def kill_stores(data_dir: Path) -> None:
-    """The embedded store runs in a session of its own: kill it if the server did not."""
-    for pid_file in data_dir.glob("nx-27017-*.pid"):
-        with contextlib.suppress(OSError, ValueError):
-            pid = int(pid_file.read_text().strip() or 0)
-            cmdline = Path(f"/proc/{pid}/cmdline")
-            if pid and str(data_dir).encode() in cmdline.read_bytes():
-                os.kill(pid, signal.SIGKILL)
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    require_prerequisites()
-    data_dir = tmp_path_factory.mktemp("frontend-e2e")
-    logs = data_dir / "serve.log"
-    env = server_env(data_dir)
-    # The admin first, while no server holds the embedded store's files.
-    admin = subprocess.run(  # noqa: S603 - the project's own CLI, no shell
-        [str(APP), "users", "create-admin", "--email", ADMIN_EMAIL, "--name", "Ada Admin"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert admin.returncode == 0, admin.stderr
-    port = free_port()
-    with logs.open("wb") as log:
-        server = subprocess.Popen(  # noqa: S603
-            [str(APP), "serve", "--port", str(port)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"app serve exited early: {logs.read_text()}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base_url}/health/ready", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"app serve not ready in {START_SECONDS:.0f} s: {logs.read_text()}")
-            time.sleep(0.1)
-        yield Site(base_url, data_dir)
-    finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
-        kill_stores(data_dir)
-
-
-@pytest.fixture(scope="module")
-def browser(site: Site) -> Iterator[Browser]:
-    chromium = require_prerequisites()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-def open_page(browser: Browser, site: Site, viewport: dict[str, int] = DESKTOP) -> Watched:
-    context = browser.new_context(base_url=site.base_url, viewport=viewport)
-    context.set_default_timeout(10_000)
-    watched = Watched(context.new_page(), context)
-
-    def on_console(message: Any) -> None:
-        text = str(message.text)
-        if "Content Security Policy" in text or "Content-Security-Policy" in text:
-            watched.problems.append(f"CSP: {text}")
-
-    watched.page.on("console", on_console)
-    watched.page.on("pageerror", lambda error: watched.problems.append(f"page error: {error}"))
-    return watched
-
-
-@pytest.fixture
-def tab(browser: Browser, site: Site) -> Iterator[Watched]:
-    watched = open_page(browser, site)
-    yield watched
-    watched.context.close()
-    assert watched.problems == [], "the page broke its CSP or threw"
-
-
-@pytest.fixture
-def api(site: Site) -> Iterator[httpx.Client]:
-    """Another client of the same API (body mode), e.g. an admin in another browser."""
-    with httpx.Client(base_url=site.base_url, timeout=10) as client:
-        yield client
-
-
-# --- helpers ------------------------------------------------------------------------------
-
-
-def api_sign_up(api: httpx.Client, email: str, name: str, password: str = STRONG_PASSWORD) -> Any:
-    response = api.post(
-        "/api/v1/auth/sign-up", json={"email": email, "password": password, "name": name}
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def api_bearer(api: httpx.Client, email: str, password: str) -> dict[str, str]:
-    response = api.post("/api/v1/auth/sign-in", json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-def sign_in(page: Page, email: str, password: str, *, lands_on: str = "/profile/") -> None:
-    page.goto("/sign-in/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(re.escape(lands_on) + "$"))
-
-
-def refresh_cookie(context: BrowserContext) -> dict[str, Any] | None:
-    return next((dict(c) for c in context.cookies() if c["name"] == "refresh_token"), None)
-
-
-def alert_in(page: Page) -> Locator:
-    """The page's own alert (Next's route announcer is an alert too, outside <main>)."""
-    return page.get_by_role("main").get_by_role("alert")
-
-
-def field_error(page: Page, field_id: str) -> str:
-    return page.locator(f"#{field_id}-error").inner_text()
-
+from tests.e2e.browser_kit import (
+    ACCESS_TOKEN_TTL,
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    AXE,
+    DESKTOP,
+    PHONE,
+    README_SCREENSHOT,
+    UPDATE_README_SCREENSHOT,
+    Site,
+    Watched,
+    alert_in,
+    api_bearer,
+    api_sign_up,
+    axe_violations,
+    field_error,
+    open_page,
+    refresh_cookie,
+    shot,
+    sign_in,
+    unique_email,
+)
 
 # --- the flows ----------------------------------------------------------------------------
 
@@ -616,24 +404,6 @@ def test_pages_carry_a_hash_based_csp_and_the_api_keeps_its_strict_one(
     assert meta is not None
     assert meta.group(1) == policy.replace("; frame-ancestors 'none'", "")
     assert health.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
-
-
-AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
-
-def axe_violations(page: Page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate(
-        """async (tags) => {
-            const result = await axe.run(document, { runOnly: { type: "tag", values: tags } });
-            return result.violations.map(
-                (v) => `${v.id} (${v.impact}): ${v.help}, ${v.nodes.length} nodes`,
-            );
-        }""",
-        WCAG_AA,
-    )
-    return [str(v) for v in found]
 
 
 def test_every_page_passes_axe_at_wcag_aa(browser: Browser, site: Site, api: httpx.Client) -> None:

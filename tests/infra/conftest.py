@@ -21,6 +21,15 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 # Filled in by the tests that measure them; printed at the end of the run.
 REPORT: dict[str, str] = {}
 
+# dev is synthesized with no context beyond the stage (the placeholder sender, the
+# distribution's URL for links); prod with what a real deploy passes.
+PROD_CONTEXT = {
+    "alarm_email": "ops@example.com",
+    "email_from": "Serverless Auth <no-reply@mail.example.org>",
+    "ses_configuration_set": "serverless-auth-prod",
+    "require_verified_email": "true",
+}
+
 
 @dataclass(frozen=True)
 class Synthesized:
@@ -60,7 +69,7 @@ def synthesized(
     from infra.app import build_app
 
     stages: dict[str, Synthesized] = {}
-    for stage, extra in {"dev": {}, "prod": {"alarm_email": "ops@example.com"}}.items():
+    for stage, extra in {"dev": {}, "prod": PROD_CONTEXT}.items():
         outdir = tmp_path_factory.mktemp(f"cdk-{stage}")
         app, stack = build_app(
             {"stage": stage, "frontend_dir": str(site_dir), **extra},

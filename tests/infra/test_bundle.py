@@ -35,6 +35,9 @@ from tests.integration.lambda_events import rest_v1_event
 pytestmark = pytest.mark.integration
 
 MIB = 1024 * 1024
+# Outside APP_ENV local/test the app sends email with SES and needs a sender. In a bare
+# interpreter boto3 is absent, so a send fails at once: logged, and the request goes on.
+SENDER = "no-reply@example.com"
 ZIP_BUDGET = 20 * MIB
 ELF_MACHINE_AARCH64 = 183
 PASSWORD = "correct horse battery staple"
@@ -46,7 +49,17 @@ USAGE_PROBE = textwrap.dedent(
     """
     import json, os, sys
     from importlib.metadata import packages_distributions
-    os.environ.update({"APP_ENV": "dev", "APP_STORAGE": "memory", "JWT_SECRET": "s" * 48})
+    os.environ.update({
+        "APP_ENV": "dev", "APP_STORAGE": "memory", "JWT_SECRET": "s" * 48,
+        "EMAIL_FROM": "no-reply@example.com",
+    })
+    # Sign-up sends a verification email: SES is stubbed (no AWS call from a test); boto3
+    # is the Lambda runtime's anyway, never the bundle's.
+    import adapters.email.ses
+    class _Ses:
+        def send_email(self, **request):
+            return {"MessageId": "probe"}
+    adapters.email.ses.SesEmailSender._get_client = lambda self: _Ses()
     from entrypoints.lambda_handler import handler
     import adapters.mongo.connection, adapters.mongo.users, adapters.mongo.sessions
     import adapters.mongo.throttles, adapters.mongo.probe
@@ -182,7 +195,13 @@ def test_the_handler_answers_from_the_bundle_directory_alone(
     host_bundle: tuple[Bundle, str],
 ) -> None:
     bundle, python = host_bundle
-    env = {"APP_ENV": "dev", "APP_STORAGE": "memory", "JWT_SECRET": SECRET, "PATH": "/usr/bin:/bin"}
+    env = {
+        "APP_ENV": "dev",
+        "APP_STORAGE": "memory",
+        "JWT_SECRET": SECRET,
+        "EMAIL_FROM": SENDER,
+        "PATH": "/usr/bin:/bin",
+    }
     # -I -S: no user site, no site-packages, no PYTHONPATH; only the bundle and the stdlib.
     result = subprocess.run(  # noqa: S603
         [python, "-I", "-S", "-c", INVOKE_FROM_BUNDLE, str(bundle.directory)],
@@ -211,6 +230,7 @@ def test_the_mongodb_wiring_imports_from_the_bundle(host_bundle: tuple[Bundle, s
         # Never contacted: /health does no I/O and the client connects lazily.
         "MONGODB_URI": "mongodb://127.0.0.1:9/",
         "JWT_SECRET": SECRET,
+        "EMAIL_FROM": SENDER,
         "AWS_LAMBDA_FUNCTION_NAME": "serverless-auth-test",
     }
     result = subprocess.run(  # noqa: S603
@@ -251,6 +271,7 @@ def test_x_ray_tracing_works_from_the_bundle_with_the_runtime_botocore(
         "APP_ENV": "prod",
         "APP_STORAGE": "memory",
         "JWT_SECRET": SECRET,
+        "EMAIL_FROM": SENDER,
         "AWS_LAMBDA_FUNCTION_NAME": "serverless-auth-test",
         "TRACER": "xray",
         "_X_AMZN_TRACE_ID": (

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
 
-from infra.config import ConfigError, stage_config
+from infra.config import DEV_PLACEHOLDER_EMAIL_FROM, ConfigError, stage_config
 from infra.stacks.waf import COUNTED_COMMON_RULES, MANAGED_GROUPS
 from tests.infra.conftest import Synthesized
 
@@ -43,6 +44,53 @@ def _logical_id(synth: Synthesized, kind: str, prefix: str) -> str:
     ids = [k for k in synth.resources(kind) if k.startswith(prefix)]
     assert len(ids) == 1, (kind, prefix, ids)
     return ids[0]
+
+
+def _flat(value: Any) -> str:
+    """A string expression with its references as `${Name}` / `${Name.Attribute}`."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_flat(part) for part in parts)
+    if "Ref" in value:
+        return f"${{{value['Ref']}}}"
+    if "Fn::GetAtt" in value:
+        return "${" + ".".join(value["Fn::GetAtt"]) + "}"
+    raise AssertionError(f"unexpected expression {value!r}")
+
+
+def _function_statements(synth: Synthesized) -> list[dict[str, Any]]:
+    role_id = _ref_id(_function(synth)["Properties"]["Role"])
+    return [
+        s
+        for p in synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in _statements(p)
+    ]
+
+
+def _references(value: Any) -> set[str]:
+    """Logical ids referred to by Ref, Fn::GetAtt or Fn::Sub anywhere in `value`."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                found.add(inner)
+            elif key == "Fn::GetAtt":
+                target = inner[0] if isinstance(inner, list) else str(inner).split(".")[0]
+                found.add(str(target))
+            elif key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) else inner
+                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text)}
+                if isinstance(inner, list):
+                    found |= _references(inner[1])
+            else:
+                found |= _references(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= _references(inner)
+    return found
 
 
 # ---- Lambda --------------------------------------------------------------------------
@@ -87,6 +135,64 @@ def test_the_environment_names_secrets_by_arn_and_never_holds_a_secret(
     assert not {"JWT_SECRET", "MONGODB_URI", "JWT_PRIVATE_KEY"} & set(variables)
 
 
+def test_the_function_sends_email_with_ses_and_links_to_the_distribution(
+    dev: Synthesized,
+) -> None:
+    variables = _function(dev)["Properties"]["Environment"]["Variables"]
+    assert variables["EMAIL_BACKEND"] == "ses"
+    # dev synthesized without `email_from` falls back to the placeholder (and warns).
+    assert variables["EMAIL_FROM"] == DEV_PLACEHOLDER_EMAIL_FROM
+    distribution_id, _ = dev.one("AWS::CloudFront::Distribution")
+    assert _flat(variables["PUBLIC_BASE_URL"]) == f"https://${{{distribution_id}.DomainName}}"
+    assert variables["REQUIRE_VERIFIED_EMAIL"] == "false"
+    assert variables["AUDIT_RETENTION_DAYS"] == "30"
+    assert "SES_CONFIGURATION_SET" not in variables
+    assert _flat(dev.json["Outputs"]["PublicBaseUrl"]["Value"]) == _flat(
+        variables["PUBLIC_BASE_URL"]
+    )
+
+
+def test_prod_sends_from_the_configured_identity_and_configuration_set(
+    prod: Synthesized,
+) -> None:
+    variables = _function(prod)["Properties"]["Environment"]["Variables"]
+    assert variables["EMAIL_BACKEND"] == "ses"
+    assert variables["EMAIL_FROM"] == "Serverless Auth <no-reply@mail.example.org>"
+    assert variables["SES_CONFIGURATION_SET"] == "serverless-auth-prod"
+    assert variables["REQUIRE_VERIFIED_EMAIL"] == "true"
+    assert variables["AUDIT_RETENTION_DAYS"] == "365"
+    distribution_id, _ = prod.one("AWS::CloudFront::Distribution")
+    assert _flat(variables["PUBLIC_BASE_URL"]) == f"https://${{{distribution_id}.DomainName}}"
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_app_starts_with_the_synthesized_environment(
+    synthesized: dict[str, Synthesized], stage: str
+) -> None:
+    """The deployed environment passes the app's own start-up checks (settings.py),
+    with references given deploy-time values and the secrets as the function reads them."""
+    from entrypoints.settings import load_settings
+
+    variables = _function(synthesized[stage])["Properties"]["Environment"]["Variables"]
+    resolved = {
+        name: value.replace("${", "").replace("}", "").replace(".DomainName", ".cloudfront.net")
+        for name, value in ((name, _flat(raw)) for name, raw in variables.items())
+    }
+    settings = load_settings(
+        {
+            **resolved,
+            "AWS_LAMBDA_FUNCTION_NAME": "serverless-auth",
+            "JWT_SECRET": "x" * 64,
+            "MONGODB_URI": "mongodb+srv://app:pw@cluster0.example.mongodb.net/",
+        }
+    )
+    assert settings.environment == stage
+    assert settings.email_backend == "ses"
+    assert settings.email_from == variables["EMAIL_FROM"]
+    assert settings.public_base_url.startswith("https://")
+    assert settings.public_base_url.endswith(".cloudfront.net")
+
+
 def test_reserved_concurrency_is_set_in_prod_and_left_unreserved_in_dev(
     dev: Synthesized, prod: Synthesized
 ) -> None:
@@ -96,9 +202,8 @@ def test_reserved_concurrency_is_set_in_prod_and_left_unreserved_in_dev(
 
 def test_reserved_concurrency_comes_from_context() -> None:
     assert stage_config({"stage": "dev", "reserved_concurrency": "7"}).reserved_concurrency == 7
-    assert (
-        stage_config({"stage": "prod", "reserved_concurrency": "none"}).reserved_concurrency is None
-    )
+    prod = {"stage": "prod", "email_from": "no-reply@example.org", "reserved_concurrency": "none"}
+    assert stage_config(prod).reserved_concurrency is None
     with pytest.raises(ConfigError, match="reserved_concurrency"):
         stage_config({"stage": "dev", "reserved_concurrency": "0"})
 
@@ -106,6 +211,74 @@ def test_reserved_concurrency_comes_from_context() -> None:
 def test_an_unknown_stage_is_refused() -> None:
     with pytest.raises(ConfigError, match="stage"):
         stage_config({"stage": "staging"})
+
+
+@pytest.mark.parametrize("context", [{}, {"email_from": ""}, {"email_from": "  "}])
+def test_prod_refuses_to_synthesize_without_a_sender(context: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match=r"email_from: required for stage prod.*-c email_from="):
+        stage_config({"stage": "prod", **context})
+
+
+def test_the_prod_app_fails_at_synth_naming_the_missing_context_key(
+    lambda_bundle: Any, tmp_path: Any
+) -> None:
+    from infra.app import build_app
+
+    with pytest.raises(ConfigError, match="email_from"):
+        build_app({"stage": "prod"}, bundle_zip=lambda_bundle.zip_path, outdir=tmp_path)
+
+
+def test_dev_falls_back_to_the_placeholder_sender_only_without_context() -> None:
+    assert stage_config({"stage": "dev"}).email_from == DEV_PLACEHOLDER_EMAIL_FROM
+    config = stage_config({"stage": "dev", "email_from": "auth@dev.example.net"})
+    assert config.email_from == "auth@dev.example.net"
+    assert config.sender_identities == ("auth@dev.example.net", "dev.example.net")
+
+
+@pytest.mark.parametrize(
+    "value", ["no-reply", "no-reply@", "a@b", "a b@example.com", "a@example.com, b@example.com"]
+)
+def test_a_malformed_sender_is_refused(value: str) -> None:
+    with pytest.raises(ConfigError, match="email_from: expected"):
+        stage_config({"stage": "prod", "email_from": value})
+
+
+def test_a_display_name_is_kept_and_the_identities_use_the_bare_address() -> None:
+    config = stage_config({"stage": "prod", "email_from": "Auth <no-reply@example.org>"})
+    assert config.email_from == "Auth <no-reply@example.org>"
+    assert config.sender_identities == ("no-reply@example.org", "example.org")
+
+
+def test_email_settings_come_from_context_with_per_stage_defaults() -> None:
+    prod = {"stage": "prod", "email_from": "no-reply@example.org"}
+    assert stage_config(prod).audit_retention_days == 365
+    assert stage_config({"stage": "dev"}).audit_retention_days == 30
+    assert stage_config(prod).require_verified_email is False
+    assert stage_config(prod).ses_configuration_set is None
+    assert stage_config(prod).public_base_url is None
+    config = stage_config(
+        {
+            **prod,
+            "require_verified_email": "true",
+            "audit_retention_days": "400",
+            "ses_configuration_set": "auth-prod",
+            "public_base_url": "https://auth.example.org/",
+        }
+    )
+    assert config.require_verified_email is True
+    assert config.audit_retention_days == 400
+    assert config.ses_configuration_set == "auth-prod"
+    assert config.public_base_url == "https://auth.example.org"
+    for key, value in (
+        ("require_verified_email", "maybe"),
+        ("audit_retention_days", "0"),
+        ("audit_retention_days", "a year"),
+        ("ses_configuration_set", "has spaces"),
+        ("public_base_url", "http://auth.example.org"),
+        ("public_base_url", "https://auth.example.org/app"),
+    ):
+        with pytest.raises(ConfigError, match=key):
+            stage_config({**prod, key: value})
 
 
 def test_the_function_logs_to_its_own_encrypted_group_with_retention(
@@ -149,6 +322,7 @@ def test_the_function_role_has_no_managed_policies_and_only_its_own_grants(
         "secretsmanager:DescribeSecret",
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
+        "ses:SendEmail",
     }
     for statement in statements:
         assert statement["Effect"] == "Allow"
@@ -178,6 +352,32 @@ def test_the_function_reads_exactly_the_jwt_and_mongodb_secrets(dev: Synthesized
     assert sorted(secret_resources, key=json.dumps) == sorted(
         [{"Ref": jwt_secret}, {"Ref": mongo_secret}], key=json.dumps
     )
+
+
+def test_the_function_may_send_email_only_from_its_sender_identities(
+    dev: Synthesized, prod: Synthesized
+) -> None:
+    arn = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
+    expected = [
+        (dev, {f"{arn}:identity/no-reply@example.com", f"{arn}:identity/example.com"}),
+        (
+            prod,
+            {
+                f"{arn}:identity/no-reply@mail.example.org",
+                f"{arn}:identity/mail.example.org",
+                f"{arn}:configuration-set/serverless-auth-prod",
+            },
+        ),
+    ]
+    for synth, resources in expected:
+        statements = [
+            s for s in _function_statements(synth) if "ses:SendEmail" in _as_list(s["Action"])
+        ]
+        assert len(statements) == 1, statements
+        assert _as_list(statements[0]["Action"]) == ["ses:SendEmail"]
+        assert statements[0]["Effect"] == "Allow"
+        assert "Condition" not in statements[0]
+        assert {_flat(r) for r in _as_list(statements[0]["Resource"])} == resources
 
 
 def test_the_function_may_decrypt_with_the_key_only_through_secrets_manager(
@@ -449,9 +649,15 @@ def test_api_paths_go_to_the_api_stage_on_the_same_origin(dev: Synthesized) -> N
     assert api["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
     origins = {o["Id"]: o for o in config["Origins"]}
     origin = origins[api["TargetOriginId"]]
-    assert "execute-api" in json.dumps(origin["DomainName"])
-    stage_id, _ = dev.one("AWS::ApiGateway::Stage")
-    assert stage_id in json.dumps(origin["OriginPath"])
+    rest_api_id, _ = dev.one("AWS::ApiGateway::RestApi")
+    assert _flat(origin["DomainName"]) == (
+        f"${{{rest_api_id}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"
+    )
+    assert origin["OriginPath"] == "/dev"
+    assert origin["CustomOriginConfig"] == {
+        "OriginProtocolPolicy": "https-only",
+        "OriginSSLProtocols": ["TLSv1.2"],
+    }
     headers = {h["HeaderName"]: h["HeaderValue"] for h in origin["OriginCustomHeaders"]}
     assert "resolve:secretsmanager" in json.dumps(headers["x-origin-token"])
     functions = api["FunctionAssociations"]
@@ -489,6 +695,38 @@ def test_the_static_export_is_uploaded_and_the_cache_invalidated(dev: Synthesize
         "Custom::CDKBucketDeployment",
         {"DistributionPaths": ["/*"], "DistributionId": Match.any_value()},
     )
+
+
+def test_the_distribution_does_not_depend_on_the_function_that_links_to_it(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """The function's PUBLIC_BASE_URL refers to the distribution, so nothing the
+    distribution refers to, directly or not, may lead back to the function: CloudFormation
+    rejects a template with a circular dependency."""
+    for synth in synthesized.values():
+        resources = synth.json["Resources"]
+        edges = {
+            name: (
+                _references({k: v for k, v in resource.items() if k != "DependsOn"})
+                | set(_as_list(resource.get("DependsOn", [])))
+            )
+            & set(resources)
+            for name, resource in resources.items()
+        }
+        distribution_id, _ = synth.one("AWS::CloudFront::Distribution")
+        seen: set[str] = set()
+        todo = [distribution_id]
+        while todo:
+            for target in edges[todo.pop()] - seen:
+                seen.add(target)
+                todo.append(target)
+        function_id = next(
+            k for k, v in resources.items() if v["Properties"] is _function(synth)["Properties"]
+        )
+        assert function_id not in seen
+        assert distribution_id not in seen  # and no cycle through the distribution itself
+        # ... while the function does depend on the distribution.
+        assert distribution_id in edges[function_id]
 
 
 # ---- alarms --------------------------------------------------------------------------
@@ -536,6 +774,7 @@ def test_the_stack_outputs_what_the_operator_needs(dev: Synthesized) -> None:
     outputs = set(dev.json["Outputs"])
     assert {
         "SiteUrl",
+        "PublicBaseUrl",
         "ApiStageUrl",
         "FunctionName",
         "SiteBucketName",

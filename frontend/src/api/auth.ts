@@ -4,13 +4,33 @@
  * (ours or an injected one) can read it. Only the short-lived access token reaches
  * JavaScript, and it lives in memory.
  */
-import { type Fetch, type Schemas, type TokenPair, type User, request } from "./http";
+import { COOKIE_MODE, signInWithCode } from "./account";
+import {
+  type Fetch,
+  type Operation,
+  type Schemas,
+  type Success,
+  type TokenPair,
+  type User,
+  request,
+} from "./http";
 
-const COOKIE_MODE = { "X-Refresh-Token-Transport": "cookie" } as const;
+/** What sign-in answers, as the schema documents it: 200 `TokenPairOut`, or 202
+ * `TwoFactorChallengeOut` when the user has two-factor on. */
+export type SignInResult = Success<Operation<"/api/v1/auth/sign-in", "post">>;
+export type SignInChallenge = Schemas["TwoFactorChallengeOut"];
+
+export function isChallenge(result: SignInResult): result is SignInChallenge {
+  return "challenge" in result;
+}
 
 export interface AuthApi {
-  signUp(body: Schemas["SignUpIn"]): Promise<{ user: User; tokens: TokenPair }>;
-  signIn(body: Schemas["SignInIn"]): Promise<TokenPair>;
+  /** `tokens` is null when the server wants the email verified before any sign-in. */
+  signUp(body: Schemas["SignUpIn"]): Promise<Schemas["SignUpOut"]>;
+  /** Tokens, or a challenge (202) when the user has two-factor on. */
+  signIn(body: Schemas["SignInIn"]): Promise<SignInResult>;
+  /** Answer a sign-in challenge with an app code or a backup code. */
+  signInWithCode(body: Schemas["TwoFactorSignInIn"]): Promise<TokenPair>;
   /** Rotate the cookie's refresh token (no body: the cookie is the credential). */
   refresh(): Promise<TokenPair>;
   /** Revoke the cookie's session family and clear the cookie. */
@@ -25,8 +45,15 @@ export function createAuthApi(fetcher: Fetch): AuthApi {
         .data;
     },
     async signIn(body) {
-      return (await request(fetcher, "post", "/api/v1/auth/sign-in", { body, header: COOKIE_MODE }))
-        .data;
+      const response = await request(fetcher, "post", "/api/v1/auth/sign-in", {
+        body,
+        header: COOKIE_MODE,
+      });
+      // The schema's 200 | 202 union: tokens, or the challenge (see `isChallenge`).
+      return response.data;
+    },
+    signInWithCode(body) {
+      return signInWithCode(fetcher, body);
     },
     async refresh() {
       return (await request(fetcher, "post", "/api/v1/auth/refresh", { header: COOKIE_MODE })).data;

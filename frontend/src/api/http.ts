@@ -30,13 +30,18 @@ type JsonBody<O> = O extends { requestBody: { content: { "application/json": inf
     ? B | undefined
     : never;
 type Json<R> = R extends { content: { "application/json": infer B } } ? B : undefined;
-export type Success<O> = O extends { responses: infer R }
-  ? R extends { 200: infer Ok }
-    ? Json<Ok>
-    : R extends { 201: infer Created }
-      ? Json<Created>
-      : undefined
+type SuccessStatus = 200 | 201 | 202 | 204;
+
+/** An operation's documented success answers, one per 2xx status, as a union that
+ * `status` discriminates: sign-in's `200 TokenPairOut | 202 TwoFactorChallengeOut`
+ * narrows with `response.status === 202`. */
+export type Answer<O> = O extends { responses: infer R }
+  ? {
+      [S in keyof R & SuccessStatus]: { data: Json<R[S]>; status: S; headers: Headers };
+    }[keyof R & SuccessStatus]
   : never;
+/** The success body (or the union of them when an operation has several). */
+export type Success<O> = Answer<O>["data"];
 
 export interface RequestOptions<O> {
   path?: Parameters<O, "path">;
@@ -135,7 +140,7 @@ export async function request<M extends Method, P extends PathWith<M>>(
   method: M,
   path: P,
   options: RequestOptions<Operation<P, M>> = {},
-): Promise<ApiResponse<Success<Operation<P, M>>>> {
+): Promise<Answer<Operation<P, M>>> {
   const url =
     expandPath(path, options.path as Record<string, unknown> | undefined) +
     queryString(options.query as Record<string, unknown> | undefined);
@@ -157,6 +162,7 @@ export async function request<M extends Method, P extends PathWith<M>>(
   }
   if (!response.ok) throw new ApiError(await problemOf(response), response.headers);
   const text = response.status === 204 ? "" : await response.text();
-  const data = (text ? JSON.parse(text) : undefined) as Success<Operation<P, M>>;
-  return { data, status: response.status, headers: response.headers };
+  const data: unknown = text ? JSON.parse(text) : undefined;
+  // The schema documents which 2xx answers carry which body; trust it as for `data`.
+  return { data, status: response.status, headers: response.headers } as Answer<Operation<P, M>>;
 }

@@ -4,6 +4,7 @@
  * refreshed, the session ends and the caller gets the 401.
  */
 import {
+  type Answer,
   ApiError,
   type ApiResponse,
   type Fetch,
@@ -12,7 +13,6 @@ import {
   type PathWith,
   type RequestOptions,
   type Schemas,
-  type Success,
   type User,
   request,
 } from "./http";
@@ -41,23 +41,40 @@ const SIGNED_OUT = new ApiError({
   detail: "Your session has ended. Sign in again.",
 });
 
-export function createUsersApi(fetcher: Fetch, session: TokenSource) {
-  async function authorized<M extends Method, P extends PathWith<M>>(
+/** Run `send` with the session's access token; if the token turns out to have expired,
+ * refresh once and send again. Shared by every route that needs the bearer token. */
+export async function withAccessToken<T>(
+  session: TokenSource,
+  send: (bearer: string) => Promise<T>,
+): Promise<T> {
+  const token = session.accessToken() ?? ((await session.refresh()) ? session.accessToken() : null);
+  if (!token) throw SIGNED_OUT;
+  try {
+    return await send(token);
+  } catch (error) {
+    if (!isExpiredToken(error) || !(await session.refresh())) throw error;
+    const fresh = session.accessToken();
+    if (!fresh) throw error;
+    return send(fresh);
+  }
+}
+
+/** `request` with the session's access token (see `withAccessToken`), typed by the
+ * schema like `request` itself. */
+export function authorizedRequest(fetcher: Fetch, session: TokenSource) {
+  return function authorized<M extends Method, P extends PathWith<M>>(
     method: M,
     path: P,
     options: RequestOptions<Operation<P, M>> = {},
-  ): Promise<ApiResponse<Success<Operation<P, M>>>> {
-    const token = session.accessToken() ?? ((await session.refresh()) ? session.accessToken() : null);
-    if (!token) throw SIGNED_OUT;
-    try {
-      return await request(fetcher, method, path, { ...options, bearer: token });
-    } catch (error) {
-      if (!isExpiredToken(error) || !(await session.refresh())) throw error;
-      const fresh = session.accessToken();
-      if (!fresh) throw error;
-      return request(fetcher, method, path, { ...options, bearer: fresh });
-    }
-  }
+  ): Promise<Answer<Operation<P, M>>> {
+    return withAccessToken(session, (bearer) =>
+      request(fetcher, method, path, { ...options, bearer }),
+    );
+  };
+}
+
+export function createUsersApi(fetcher: Fetch, session: TokenSource) {
+  const authorized = authorizedRequest(fetcher, session);
 
   const versioned = (response: ApiResponse<User>): Versioned => ({
     user: response.data,

@@ -38,6 +38,9 @@ export function SiteHeader() {
             <li>
               <NavLink href="/profile/">Profile</NavLink>
             </li>
+            <li>
+              <NavLink href="/security/">Security</NavLink>
+            </li>
             {state.user.role === "admin" ? (
               <li>
                 <NavLink href="/admin/users/">Users</NavLink>

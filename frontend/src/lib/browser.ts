@@ -1,4 +1,10 @@
 /** The one session and API client of the page, created on first use in the browser. */
+import {
+  type AccountApi,
+  type PublicAccountApi,
+  createAccountApi,
+  createPublicAccountApi,
+} from "@/api/account";
 import { createAuthApi } from "@/api/auth";
 import type { Fetch } from "@/api/http";
 import { type UsersApi, createUsersApi } from "@/api/users";
@@ -6,6 +12,8 @@ import { CHANNEL_NAME, Session } from "@/lib/session";
 
 let session: Session | null = null;
 let users: UsersApi | null = null;
+let account: AccountApi | null = null;
+let publicAccount: PublicAccountApi | null = null;
 
 const fetcher: Fetch = (input, init) => fetch(input, init);
 
@@ -34,4 +42,14 @@ export function browserSession(): Session {
 export function usersApi(): UsersApi {
   users ??= createUsersApi(fetcher, browserSession());
   return users;
+}
+
+export function accountApi(): AccountApi {
+  account ??= createAccountApi(fetcher, browserSession());
+  return account;
+}
+
+export function publicAccountApi(): PublicAccountApi {
+  publicAccount ??= createPublicAccountApi(fetcher);
+  return publicAccount;
 }

@@ -17,6 +17,13 @@ export const STALE_MESSAGE =
   "Someone changed this account (in another tab, or an admin) after you opened it. " +
   "Reload it to see the latest version, then make your change again.";
 
+export const INVALID_LINK_MESSAGE =
+  "This link is invalid or has expired (each link works once). Ask for a new one below.";
+export const INVALID_CODE_MESSAGE =
+  "That code is not right. Enter the current code from your authenticator app, or an unused backup code.";
+export const EMAIL_UNVERIFIED_MESSAGE =
+  "Verify your email address first: open the link we sent you, or ask for a new one.";
+
 export function describeError(error: unknown): string {
   if (!(error instanceof ApiError)) return "Something went wrong. Please try again.";
   switch (error.kind) {
@@ -40,6 +47,14 @@ export function describeError(error: unknown): string {
       return "Your session has ended. Please sign in again.";
     case "invalid-input":
       return "Please correct the fields marked below.";
+    case "invalid-token":
+      return INVALID_LINK_MESSAGE;
+    case "invalid-code":
+      return INVALID_CODE_MESSAGE;
+    case "email-unverified":
+      return EMAIL_UNVERIFIED_MESSAGE;
+    case "two-factor-state":
+      return "Two-factor authentication was changed meanwhile (in another tab?). Reload the page.";
     case "store-unavailable":
     case "service-busy":
       return `The service is busy. Try again in ${seconds(error.retryAfter)}.`;

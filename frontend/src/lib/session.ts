@@ -11,7 +11,7 @@
  *   who never signed in does not trigger a refresh request that can only fail.
  * - Tabs tell each other about sign-in and sign-out (BroadcastChannel).
  */
-import type { AuthApi } from "@/api/auth";
+import { type AuthApi, type SignInChallenge, isChallenge } from "@/api/auth";
 import { ApiError, type User } from "@/api/http";
 
 export type SessionState =
@@ -104,22 +104,30 @@ export class Session {
     }
   }
 
-  async signIn(email: string, password: string): Promise<void> {
-    this.accept(await this.auth.signIn({ email, password }));
-    try {
-      await this.loadUser();
-    } catch (error) {
-      this.end(null);
-      throw error;
-    }
-    this.announce("signed-in");
+  /** Sign in with email and password. When the user has two-factor on, the API answers
+   * with a challenge instead of tokens: it is returned, and `completeSignIn` finishes
+   * the sign-in with a code. Otherwise the session is signed in and null is returned. */
+  async signIn(email: string, password: string): Promise<SignInChallenge | null> {
+    const result = await this.auth.signIn({ email, password });
+    if (isChallenge(result)) return result;
+    await this.begin(result);
+    return null;
   }
 
-  async signUp(email: string, password: string, name: string): Promise<void> {
+  /** The second step: the challenge from `signIn` and an app code or a backup code. */
+  async completeSignIn(challenge: string, code: string): Promise<void> {
+    await this.begin(await this.auth.signInWithCode({ challenge, code }));
+  }
+
+  /** True when signed in; false when the server first wants the emailed link followed
+   * (REQUIRE_VERIFIED_EMAIL): the account exists, sign-in comes after verification. */
+  async signUp(email: string, password: string, name: string): Promise<boolean> {
     const { user, tokens } = await this.auth.signUp({ email, password, name });
+    if (tokens === null) return false;
     this.accept(tokens);
     this.setState({ status: "signed-in", user });
     this.announce("signed-in");
+    return true;
   }
 
   /** End the session here and at the API (the cookie is cleared), with an optional
@@ -190,6 +198,18 @@ export class Session {
       if (this.state.status === "signed-in") this.schedule(RETRY_MS);
       return false;
     }
+  }
+
+  /** Signed in (either way): keep the tokens, load the user, tell the other tabs. */
+  private async begin(tokens: { access_token: string; expires_in: number }): Promise<void> {
+    this.accept(tokens);
+    try {
+      await this.loadUser();
+    } catch (error) {
+      this.end(null);
+      throw error;
+    }
+    this.announce("signed-in");
   }
 
   private async loadUser(): Promise<void> {

@@ -112,6 +112,45 @@ export function validateNewUser(values: {
   });
 }
 
+/** A new password chosen without the current one (password reset link). */
+export function validateNewPassword(values: {
+  password: string;
+  confirm: string;
+}): Errors<"password" | "confirm"> {
+  return collect({
+    password: checkNewPassword(values.password),
+    confirm: values.confirm === values.password ? null : "The passwords do not match.",
+  });
+}
+
+/** A one-time code as typed: spaces (and a space-grouped app code) removed. */
+export function normalizeCode(value: string): string {
+  return value.replace(/\s+/g, "");
+}
+
+const APP_CODE = /^\d{6}$/;
+const BACKUP_CODE = /^[A-Za-z0-9]{4}(-[A-Za-z0-9]{4}){3}$/;
+
+/** A 6-digit authenticator code, or (`backup` allowed) a backup code XXXX-XXXX-XXXX-XXXX. */
+export function checkCode(value: string, { backup = false } = {}): string | null {
+  const code = normalizeCode(value);
+  if (!code) return backup ? "Enter the code from your app or a backup code." : "Enter the code from your app.";
+  if (APP_CODE.test(code) || (backup && BACKUP_CODE.test(code))) return null;
+  return backup
+    ? "Enter the 6-digit code from your app, or a backup code like ABCD-EFGH-JKLM-NPQR."
+    : "Enter the 6-digit code from your app.";
+}
+
+export function validateTwoFactorOff(values: {
+  password: string;
+  code: string;
+}): Errors<"password" | "code"> {
+  return collect({
+    password: values.password ? null : "Enter your password.",
+    code: checkCode(values.code, { backup: true }),
+  });
+}
+
 export function hasErrors(errors: object): boolean {
   return Object.keys(errors).length > 0;
 }

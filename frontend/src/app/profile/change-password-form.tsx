@@ -64,7 +64,12 @@ export function ChangePasswordForm({ user }: { user: User }) {
       return;
     }
     try {
-      await session.signIn(user.email, values.password);
+      const challenged = await session.signIn(user.email, values.password);
+      if (challenged) {
+        // Two-factor is on: signing in again needs a code, which the sign-in page asks for.
+        await session.signOut("Password changed. Sign in with your new password.");
+        return;
+      }
       setStatus("Password changed. Your other sessions were signed out.");
       setValues(EMPTY);
     } catch {

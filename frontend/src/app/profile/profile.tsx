@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useCallback, useEffect, useState } from "react";
 
 import type { User } from "@/api/http";
@@ -8,6 +9,7 @@ import { usersApi } from "@/lib/browser";
 import { describeError } from "@/lib/errors";
 
 import { ChangePasswordForm } from "./change-password-form";
+import { EmailVerification } from "./email-verification";
 import { DeleteAccount } from "./delete-account";
 import { EditProfileForm } from "./edit-profile-form";
 
@@ -76,6 +78,7 @@ function ProfileSections() {
             <dt>Email</dt>
             <dd data-testid="profile-email">{user.email}</dd>
           </div>
+          <EmailVerification user={user} />
           <div>
             <dt>Role</dt>
             <dd>{user.role}</dd>
@@ -87,6 +90,10 @@ function ProfileSections() {
             </dd>
           </div>
         </dl>
+        <p>
+          Sessions, two-factor authentication and your account&apos;s activity:{" "}
+          <Link href="/security/">Security settings</Link>.
+        </p>
       </section>
       <EditProfileForm current={current} onSaved={setCurrent} reload={reload} />
       <ChangePasswordForm user={user} />

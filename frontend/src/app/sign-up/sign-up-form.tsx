@@ -23,6 +23,8 @@ export function SignUpForm() {
   const [values, setValues] = useState({ name: "", email: "", password: "", confirm: "" });
   const [errors, setErrors] = useState<Errors<Field>>({});
   const [alert, setAlert] = useState<string | null>(null);
+  // The address a link went to, when the server wants it verified before any sign-in.
+  const [verifyFirst, setVerifyFirst] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
   const set = (field: Field) => (value: string) => setValues((v) => ({ ...v, [field]: value }));
 
@@ -42,7 +44,15 @@ export function SignUpForm() {
     }
     setPending(true);
     try {
-      await session.signUp(values.email.trim(), values.password, values.name.trim());
+      const signedIn = await session.signUp(
+        values.email.trim(),
+        values.password,
+        values.name.trim(),
+      );
+      if (!signedIn) {
+        setVerifyFirst(values.email.trim());
+        setPending(false);
+      }
     } catch (error) {
       const failure = formFailure(error, ["name", "email", "password"] as const);
       setErrors(failure.fields);
@@ -53,6 +63,17 @@ export function SignUpForm() {
   }
 
   if (state.status === "loading" || signedIn) return <Loading label="Loading your session…" />;
+  if (verifyFirst !== null) {
+    return (
+      <section className="card narrow" aria-labelledby="sign-up-title">
+        <h1 id="sign-up-title">Check your email</h1>
+        <p role="status">
+          We sent a link to {verifyFirst}. Follow it to verify your address, then{" "}
+          <Link href="/sign-in/">sign in</Link>.
+        </p>
+      </section>
+    );
+  }
   return (
     <section className="card narrow" aria-labelledby="sign-up-title">
       <h1 id="sign-up-title">Create an account</h1>

@@ -11,6 +11,7 @@ import { STALE_MESSAGE, describeError } from "@/lib/errors";
 import { FIRST_PAGE, type Pager, back, cursorOf, forward, loaded, pageNumber } from "@/lib/pages";
 
 import { CreateUserForm } from "./create-user-form";
+import { type ActivityTarget, UserActivity } from "./user-activity";
 
 export const PAGE_SIZE = 10;
 
@@ -25,6 +26,7 @@ function UsersAdmin({ me }: { me: User }) {
   const [status, setStatus] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<User | null>(null);
   const [pending, setPending] = useState(false);
+  const [activity, setActivity] = useState<ActivityTarget | null>(null);
   const cursor = cursorOf(pager);
 
   // Bumped to read the page again after a change.
@@ -112,6 +114,7 @@ function UsersAdmin({ me }: { me: User }) {
                   isMe={user.id === me.id}
                   onRole={changeRole}
                   onDelete={() => setDeleting(user)}
+                  onActivity={() => setActivity({ userId: user.id, email: user.email })}
                 />
               ))}
             </tbody>
@@ -136,7 +139,17 @@ function UsersAdmin({ me }: { me: User }) {
             Next page
           </button>
         </nav>
+        <p>
+          <button
+            type="button"
+            className="button button-small"
+            onClick={() => setActivity({ userId: null, email: null })}
+          >
+            Everyone&apos;s activity
+          </button>
+        </p>
       </section>
+      {activity ? <UserActivity target={activity} onClose={() => setActivity(null)} /> : null}
       <CreateUserForm
         onCreated={(user) => {
           setStatus(`Created ${user.email}.`);
@@ -165,11 +178,13 @@ function UserRow({
   isMe,
   onRole,
   onDelete,
+  onActivity,
 }: {
   user: User;
   isMe: boolean;
   onRole: (user: User, role: Role) => Promise<void>;
   onDelete: () => void;
+  onActivity: () => void;
 }) {
   const [role, setRole] = useState<Role>(user.role);
   const [saving, setSaving] = useState(false);
@@ -211,7 +226,10 @@ function UserRow({
         </form>
       </td>
       <td data-label="Actions">
-        <span>
+        <span className="row-actions">
+          <button type="button" className="button button-small" onClick={onActivity}>
+            Activity<span className="visually-hidden"> of {user.email}</span>
+          </button>
           <button type="button" className="button button-small button-danger" onClick={onDelete}>
             Delete<span className="visually-hidden"> {user.email}</span>
           </button>
