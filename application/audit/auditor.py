@@ -19,7 +19,9 @@ class Auditor:
 
     The action an event records has already happened when it is written, so a failing
     audit store must not turn that success into an error (the client would retry an
-    action that took place): the failure is logged as an error, loudly, instead.
+    action that took place): the failure is logged as an error, loudly, instead. Use
+    cases therefore record after their last other write, so a store outage costs a
+    request one timeout, not two.
     """
 
     def __init__(self, trail: AuditLog, clock: Clock, ids: IdGenerator) -> None:

@@ -98,6 +98,11 @@ class CompleteTwoFactorSignIn:
         user = await update_latest(self._users, user, used)
         await self._throttles.clear(key)
         method = "backup_code" if accepted[0].backup_code else "totp"
+        log.info(
+            "sign_in", extra={"outcome": "success", "user_id": user.id, "client_ip": client.ip}
+        )
+        tokens = await self._sessions.start(user, now, client)
+        # Audit last: it never fails the request (see `Auditor`).
         if accepted[0].backup_code:
             remaining = str(len(accepted[0].factor.backup_code_hashes))
             await self._auditor.record(
@@ -107,10 +112,6 @@ class CompleteTwoFactorSignIn:
                 actor_id=user.id,
                 remaining=remaining,
             )
-        log.info(
-            "sign_in", extra={"outcome": "success", "user_id": user.id, "client_ip": client.ip}
-        )
-        tokens = await self._sessions.start(user, now, client)
         await self._auditor.record(
             AuditEventType.SIGN_IN_SUCCEEDED, user.id, client, actor_id=user.id, method=method
         )

@@ -58,8 +58,9 @@ class SignUp:
         tokens = None
         if not self._require_verified_email:
             tokens = await self._sessions.start(user, user.created_at, command.client)
+        await self._mailer.send_verification(user, user.created_at)
+        # Audit last: it never fails the request, so a store outage costs one timeout.
         await self._auditor.record(
             AuditEventType.SIGN_UP, user.id, command.client, actor_id=user.id
         )
-        await self._mailer.send_verification(user, user.created_at)
         return SignUpResult(user, tokens)

@@ -85,6 +85,7 @@ class CreateUser:
         require_admin(command.actor)
         new = replace(command.new_user, email_verified=False)
         user = await self._factory.create(new)
+        await self._mailer.send_verification(user, user.created_at)
         await self._auditor.record(
             AuditEventType.USER_CREATED,
             user.id,
@@ -92,5 +93,4 @@ class CreateUser:
             actor_id=command.actor.id,
             role=user.role.value,
         )
-        await self._mailer.send_verification(user, user.created_at)
         return user

@@ -72,6 +72,11 @@ class UpdateUser:
 
     async def _record(self, command: UpdateUserCommand, before: User, after: User) -> None:
         actor, client = command.actor.id, command.client
+        if after.email != before.email:
+            await self._mailer.send_verification(after, after.updated_at)
+            await self._auditor.record(
+                AuditEventType.EMAIL_CHANGED, after.id, client, actor_id=actor
+            )
         if after.role is not before.role:
             await self._auditor.record(
                 AuditEventType.ROLE_CHANGED,
@@ -80,8 +85,3 @@ class UpdateUser:
                 actor_id=actor,
                 **{"from": before.role.value, "to": after.role.value},
             )
-        if after.email != before.email:
-            await self._auditor.record(
-                AuditEventType.EMAIL_CHANGED, after.id, client, actor_id=actor
-            )
-            await self._mailer.send_verification(after, after.updated_at)
