@@ -278,6 +278,7 @@ def mint_token(settings: Any, subject: str, version: int = 1, role: str = "user"
         "jti": uuid.uuid4().hex,
         "role": role,
         "ver": version,
+        "sid": uuid.uuid4().hex,
     }
     return jwt.encode(payload, settings.jwt_secret, algorithm="HS256", headers={"typ": "at+jwt"})
 

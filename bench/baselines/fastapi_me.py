@@ -21,7 +21,7 @@ from mangum import Mangum
 SECRET = os.environ["JWT_SECRET"]
 ISSUER = os.environ.get("JWT_ISSUER", "serverless-auth")
 AUDIENCE = os.environ.get("JWT_AUDIENCE", "serverless-auth-api")
-REQUIRED = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
+REQUIRED = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "sid"]
 
 _user_id = os.environ.get("BASELINE_USER_ID", "baseline-user")
 USERS: dict[str, dict[str, object]] = {

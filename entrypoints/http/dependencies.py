@@ -24,14 +24,22 @@ Client = NamedDependency[ClientInfo]
 async def provide_principal(request: Request[Any, Any, Any], services: ServicesDep) -> Principal:
     """The user and session of the bearer token, loaded once per request (the
     token-version check)."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise CredentialsMissingError
-    return await services.authenticate.execute(token.strip())
+    state = request.scope.setdefault("state", {})
+    principal: Principal | None = state.get("principal")
+    if principal is None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise CredentialsMissingError
+        principal = await services.authenticate.execute(token.strip())
+        state["principal"] = principal
+    return principal
 
 
-async def provide_current_user(principal: Caller) -> User:
-    return principal.user
+async def provide_current_user(request: Request[Any, Any, Any], services: ServicesDep) -> User:
+    """The user alone: most routes need no session id. Not built on `provide_principal`
+    as a dependency (a second resolution step costs GET /me ~5 % of its throughput);
+    both share the one authentication of the request."""
+    return (await provide_principal(request, services)).user
 
 
 def provide_client(request: Request[Any, Any, Any], services: ServicesDep) -> ClientInfo:
