@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.errors import FieldError, InvalidInputError
 
 MAX_PAGE_SIZE = 100
+MIN_YEAR, MAX_YEAR = 2000, 9000
 
 
 def encode_cursor(at: datetime, item_id: str) -> str:
@@ -21,8 +22,11 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, item_id = raw.split("|", 1)
-        if datetime.fromisoformat(at).tzinfo is None:
-            raise ValueError("a cursor's time is always zoned")
+        moment = datetime.fromisoformat(at)
+        # Ours are UTC and recent; anything else (no zone, year 1 in +01:00, which the
+        # store cannot even encode) is not a cursor we issued.
+        if moment.utcoffset() != timedelta(0) or not MIN_YEAR <= moment.year <= MAX_YEAR:
+            raise ValueError("not a cursor of ours")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidInputError([FieldError("cursor", "The cursor is not valid.")]) from None
     return at, item_id

@@ -66,6 +66,7 @@ from application.tracing import Traced, UseCase
 from application.two_factor.confirm import ConfirmTwoFactor, ConfirmTwoFactorCommand
 from application.two_factor.disable import DisableTwoFactor, DisableTwoFactorCommand
 from application.two_factor.enroll import EnrollTwoFactor, EnrollTwoFactorCommand, TotpEnrollment
+from application.two_factor.throttling import TWO_FACTOR_POLICY
 from application.users.change_password import ChangePassword, ChangePasswordCommand
 from application.users.create_user import CreateUser, CreateUserCommand, UserFactory
 from application.users.delete_user import DeleteUser, DeleteUserCommand
@@ -306,7 +307,6 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         require_verified_email=settings.require_verified_email,
         challenge_ttl=timedelta(seconds=settings.two_factor_challenge_ttl_seconds),
     )
-    per_account = throttling.per_account
 
     def traced(use_case: UseCase[Any, Any], name: str) -> Traced[Any, Any]:
         return Traced(use_case, name, a.tracer, a.metrics)
@@ -327,7 +327,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         ),
         sign_in_two_factor=traced(
             CompleteTwoFactorSignIn(
-                a.users, tokens, a.otp, a.throttles, per_account, issuer, a.clock, auditor
+                a.users, tokens, a.otp, a.throttles, TWO_FACTOR_POLICY, issuer, a.clock, auditor
             ),
             c.SIGN_IN_TWO_FACTOR,
         ),
@@ -367,17 +367,20 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
                 a.hasher,
                 a.otp,
                 a.throttles,
-                per_account,
+                TWO_FACTOR_POLICY,
                 a.clock,
                 settings.product_name,
             ),
             c.ENROLL_TWO_FACTOR,
         ),
         confirm_two_factor=traced(
-            ConfirmTwoFactor(a.users, a.otp, a.clock, auditor), c.CONFIRM_TWO_FACTOR
+            ConfirmTwoFactor(a.users, a.otp, a.throttles, TWO_FACTOR_POLICY, a.clock, auditor),
+            c.CONFIRM_TWO_FACTOR,
         ),
         disable_two_factor=traced(
-            DisableTwoFactor(a.users, a.hasher, a.otp, a.throttles, per_account, a.clock, auditor),
+            DisableTwoFactor(
+                a.users, a.hasher, a.otp, a.throttles, TWO_FACTOR_POLICY, a.clock, auditor
+            ),
             c.DISABLE_TWO_FACTOR,
         ),
         list_audit_events=traced(ListAuditEvents(a.audit), c.LIST_AUDIT_EVENTS),

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from application.pagination import check_limit, decode_cursor, encode_cursor
 from application.ports.audit_log import AuditLog
@@ -26,7 +26,11 @@ class AuditPage:
 
 
 class ListAuditEvents:
-    """Read the trail newest first: your own events, or anyone's if you are an admin."""
+    """Read the trail newest first: your own events, or anyone's if you are an admin.
+
+    A user reading their own trail sees where an admin acted from only as "an admin
+    acted": the admin's IP, user agent and request id are left out.
+    """
 
     def __init__(self, trail: AuditLog) -> None:
         self._trail = trail
@@ -39,4 +43,12 @@ class ListAuditEvents:
         rows = await self._trail.list_page(query.user_id, query.limit + 1, before)
         items = rows[: query.limit]
         last = items[-1] if len(rows) > query.limit and items else None
+        if not query.actor.is_admin:
+            items = [_without_others_origin(e, query.actor.id) for e in items]
         return AuditPage(items, encode_cursor(last.at, last.id) if last else None)
+
+
+def _without_others_origin(event: AuditEvent, reader_id: str) -> AuditEvent:
+    if event.actor_id in (None, reader_id):
+        return event
+    return replace(event, ip="", user_agent="", request_id="")

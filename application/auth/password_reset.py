@@ -127,6 +127,8 @@ class ConfirmPasswordReset:
         def reset(latest: User) -> User:
             if reset_binding(latest) != token.binding:
                 raise InvalidTokenError
+            # Two-factor stays: a reset proves the mailbox, not the second factor (and
+            # enrolling needs a verified address, so the factor is the owner's).
             return with_new_password(latest, new_hash, now, email_verified=True)
 
         await update_latest(self._users, user, reset)

@@ -28,7 +28,8 @@ class Refresh:
     an atomic compare-and-set, so two concurrent refreshes yield one new pair. A spent
     token presented again after the grace window means it leaked: its whole family is
     revoked. Within the grace window (a client retrying a lost response, or a race) the
-    request fails without revoking. The user must still exist.
+    request fails without revoking. The user must still exist. A revocation racing the
+    rotation wins: the new token is never left live.
     """
 
     def __init__(
@@ -70,4 +71,13 @@ class Refresh:
         user = await self._users.get(session.user_id)
         if user is None or not await self._sessions.spend(session.token_hash, now):
             raise AuthenticationError
-        return await self._issuer.continue_family(user, session, now, command.client)
+        tokens = await self._issuer.continue_family(user, session, now, command.client)
+        # A revocation (sign-out of this device, password change or reset, deletion) that
+        # ran between the spend and the insert marked the spent token but not the new
+        # one: look again, and end the family if so. Revocations after the insert mark
+        # the new token themselves.
+        spent = await self._sessions.get(session.token_hash)
+        if spent is None or spent.revoked:
+            await self._sessions.revoke_family(session.family_id)
+            raise AuthenticationError
+        return tokens

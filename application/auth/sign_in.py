@@ -128,8 +128,10 @@ class SignIn:
                 "client_ip": client.ip,
             },
         )
-        if user is not None:
-            await self._auditor.record(AuditEventType.SIGN_IN_FAILED, user.id, client)
+        # Recorded for unknown addresses too (under a digest, never the address): the
+        # same write either way, so the time taken does not tell them apart.
+        subject = user.id if user else "unknown:" + account_key.removeprefix("acct:")[:24]
+        await self._auditor.record(AuditEventType.SIGN_IN_FAILED, subject, client)
         raise InvalidCredentialsError
 
     async def _succeed(self, user: User, client: ClientInfo) -> SignInResult:

@@ -12,7 +12,7 @@ from application.ports.system import Clock
 from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
 from application.two_factor.codes import AcceptedCode, accept_code
-from application.two_factor.disable import two_factor_throttle_key
+from application.two_factor.throttling import two_factor_throttle_key
 from application.users.writes import update_latest
 from domain.audit import AuditEventType
 from domain.auth import ThrottlePolicy

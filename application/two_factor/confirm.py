@@ -6,11 +6,14 @@ from application.audit.auditor import Auditor
 from application.context import NO_CLIENT, ClientInfo
 from application.ports.one_time_passwords import OneTimePasswords
 from application.ports.system import Clock
+from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
 from application.two_factor.codes import hash_backup_code
+from application.two_factor.throttling import two_factor_throttle_key
 from application.users.writes import update_latest
 from domain.audit import AuditEventType
-from domain.errors import FieldError, InvalidInputError, TwoFactorStateError
+from domain.auth import ThrottlePolicy
+from domain.errors import FieldError, InvalidInputError, TooManyAttemptsError, TwoFactorStateError
 from domain.two_factor import BACKUP_CODE_COUNT, TotpFactor
 from domain.users import User
 
@@ -26,12 +29,21 @@ class ConfirmTwoFactor:
     """Turn two-factor on with a first code from the app; answer the backup codes.
 
     Rules: only a pending factor is confirmed; the code must match it (proof the app
-    holds the secret); the backup codes are shown this once and stored hashed.
+    holds the secret), with wrong codes throttled like every second-factor guess; the
+    backup codes are shown this once and stored hashed.
     """
 
     def __init__(
-        self, users: UserRepository, otp: OneTimePasswords, clock: Clock, auditor: Auditor
+        self,
+        users: UserRepository,
+        otp: OneTimePasswords,
+        throttles: ThrottleRepository,
+        policy: ThrottlePolicy,
+        clock: Clock,
+        auditor: Auditor,
     ) -> None:
+        self._throttles = throttles
+        self._policy = policy
         self._users = users
         self._otp = otp
         self._clock = clock
@@ -39,6 +51,10 @@ class ConfirmTwoFactor:
 
     async def execute(self, command: ConfirmTwoFactorCommand) -> list[str]:
         now = self._clock.now()
+        key = two_factor_throttle_key(command.actor.id)
+        wait = await self._throttles.reserve_attempt(key, now, self._policy)
+        if wait:
+            raise TooManyAttemptsError(wait)
         codes = self._otp.new_backup_codes(BACKUP_CODE_COUNT)
         hashes = tuple(hash_backup_code(code) for code in codes)
 
@@ -54,6 +70,7 @@ class ConfirmTwoFactor:
             return latest.changed(now, totp=TotpFactor(factor.secret, True, step, hashes))
 
         user = await update_latest(self._users, command.actor, confirmed)
+        await self._throttles.clear(key)
         await self._auditor.record(
             AuditEventType.TWO_FACTOR_ENABLED, user.id, command.client, actor_id=user.id
         )

@@ -10,15 +10,12 @@ from application.ports.system import Clock
 from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
 from application.two_factor.codes import accept_code
+from application.two_factor.throttling import two_factor_throttle_key
 from application.users.writes import update_latest
 from domain.audit import AuditEventType
 from domain.auth import ThrottlePolicy
 from domain.errors import InvalidCredentialsError, TooManyAttemptsError, TwoFactorStateError
 from domain.users import User
-
-
-def two_factor_throttle_key(user_id: str) -> str:
-    return f"2fa:{user_id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,15 @@ from application.ports.password_hasher import PasswordHasher
 from application.ports.system import Clock
 from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
-from application.two_factor.disable import two_factor_throttle_key
+from application.two_factor.throttling import two_factor_throttle_key
 from application.users.writes import update_latest
 from domain.auth import ThrottlePolicy
-from domain.errors import InvalidCredentialsError, TooManyAttemptsError, TwoFactorStateError
+from domain.errors import (
+    EmailNotVerifiedError,
+    InvalidCredentialsError,
+    TooManyAttemptsError,
+    TwoFactorStateError,
+)
 from domain.two_factor import TotpFactor
 from domain.users import User
 
@@ -58,6 +63,10 @@ class EnrollTwoFactor:
 
     async def execute(self, command: EnrollTwoFactorCommand) -> TotpEnrollment:
         user = command.actor
+        if not user.email_verified:
+            # Else whoever signs up first with someone's address could attach their own
+            # authenticator, and the owner's password reset would not get them back in.
+            raise EmailNotVerifiedError("Verify your email address before turning on two-factor.")
         if user.two_factor_enabled:
             raise TwoFactorStateError("Two-factor authentication is on already.")
         key = two_factor_throttle_key(user.id)

@@ -89,7 +89,7 @@ class AccountController(Controller):
         "/two-factor",
         operation_id="enrollTwoFactor",
         status_code=201,
-        responses=problems(*BODY, 401, 409, 429, 503),
+        responses=problems(*BODY, 401, 403, 409, 429, 503),
     )
     async def enroll_two_factor(
         self,
@@ -99,8 +99,8 @@ class AccountController(Controller):
         client: Client,
     ) -> TotpEnrollmentOut:
         """Start turning two-factor on: a new authenticator secret, pending until
-        confirmed with a code. 401 if the password is wrong; 409 if two-factor is on;
-        429 after repeated wrong passwords."""
+        confirmed with a code. 401 if the password is wrong; 403 until the email is
+        verified; 409 if two-factor is on; 429 after repeated wrong passwords."""
         command = EnrollTwoFactorCommand(current_user, data.password, client)
         enrollment = await services.enroll_two_factor.execute(command)
         return TotpEnrollmentOut(enrollment.secret, enrollment.provisioning_uri)
@@ -109,7 +109,7 @@ class AccountController(Controller):
         "/two-factor/confirm",
         operation_id="confirmTwoFactor",
         status_code=200,
-        responses=problems(*BODY, 401, 409, 503),
+        responses=problems(*BODY, 401, 409, 429, 503),
     )
     async def confirm_two_factor(
         self,
@@ -119,7 +119,8 @@ class AccountController(Controller):
         client: Client,
     ) -> BackupCodesOut:
         """Turn two-factor on with a first code from the app; answers 10 single-use
-        backup codes, shown this once. 422 for a wrong code; 409 if nothing is pending."""
+        backup codes, shown this once. 422 for a wrong code; 409 if nothing is pending;
+        429 after repeated wrong codes."""
         command = ConfirmTwoFactorCommand(current_user, data.code, client)
         return BackupCodesOut(await services.confirm_two_factor.execute(command))
 

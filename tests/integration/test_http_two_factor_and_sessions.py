@@ -767,7 +767,7 @@ async def test_the_signed_in_routes_are_a_401_with_a_bad_bearer_token(client: Cl
 
 
 async def test_my_audit_trail_lists_the_flows_newest_first_without_secrets(
-    client: Client, clock: FixedClock
+    client: Client, clock: FixedClock, outbox: InMemoryEmailSender
 ) -> None:
     # The events of each step, in order; one step's events share the clock's time, and
     # their order among themselves is not specified.
@@ -786,6 +786,11 @@ async def test_my_audit_trail_lists_the_flows_newest_first_without_secrets(
     user_id = signed_up.json()["user"]["id"]
     secrets.append(signed_up.json()["tokens"]["refresh_token"])
     step("sign_up")
+    link_token = outbox.links(ANN)[-1].partition("#token=")[2]
+    verified = await client.post(f"{AUTH}/verify-email", json={"token": link_token})
+    assert verified.status_code == 204, verified.text
+    secrets.append(link_token)
+    step("email.verified")
     assert_problem(await sign_in(client, password=WRONG_PASSWORD), 401)
     step("sign_in.failed")
     tokens = await tokens_of(client, user_agent="Audit Browser/1.0")

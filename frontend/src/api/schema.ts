@@ -412,8 +412,8 @@ export interface paths {
         /**
          * EnrollTwoFactor
          * @description Start turning two-factor on: a new authenticator secret, pending until
-         *     confirmed with a code. 401 if the password is wrong; 409 if two-factor is on;
-         *     429 after repeated wrong passwords.
+         *     confirmed with a code. 401 if the password is wrong; 403 until the email is
+         *     verified; 409 if two-factor is on; 429 after repeated wrong passwords.
          */
         post: operations["enrollTwoFactor"];
         delete?: never;
@@ -434,7 +434,8 @@ export interface paths {
         /**
          * ConfirmTwoFactor
          * @description Turn two-factor on with a first code from the app; answers 10 single-use
-         *     backup codes, shown this once. 422 for a wrong code; 409 if nothing is pending.
+         *     backup codes, shown this once. 422 for a wrong code; 409 if nothing is pending;
+         *     429 after repeated wrong codes.
          */
         post: operations["confirmTwoFactor"];
         delete?: never;
@@ -2210,6 +2211,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemOut"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemOut"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -2317,6 +2327,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
