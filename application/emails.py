@@ -1,4 +1,5 @@
-"""The transactional emails: a verification link and a password-reset link.
+"""The transactional emails: a verification link, a password-reset link, and the notice
+to an address that an account left it.
 
 Plain functions returning `EmailMessage`, so the use cases stay free of markup and any
 `EmailSender` can deliver them. Every value put into the HTML is escaped, even the ones
@@ -51,6 +52,29 @@ def password_reset_email(to: str, link: str, valid_for: timedelta, product: str)
             "If you did not ask for this, ignore this email: your password stays unchanged."
         ),
     )
+
+
+def email_changed_notice(to: str, new_address: str, product: str) -> EmailMessage:
+    """Sent to the old address: whoever changed it may not have been its owner."""
+    subject = f"The email address of your {product} account was changed"
+    intro = f"The {product} account {to} now uses the address {new_address}."
+    warning = (
+        "If you did not make this change, someone else may have access to your account: "
+        "contact your administrator."
+    )
+    text = f"Hello,\n\n{intro}\n\n{warning}\n"
+    e = html.escape
+    body = f"""<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{e(subject)}</title></head>
+<body style="font-family: Arial, sans-serif; line-height: 1.5; color: #222222;">
+<p>Hello,</p>
+<p>{e(intro)}</p>
+<p>{e(warning)}</p>
+</body>
+</html>
+"""
+    return EmailMessage(to=to, subject=subject, text=text, html=body)
 
 
 def _message(

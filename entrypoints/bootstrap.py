@@ -391,7 +391,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         create_user=traced(CreateUser(factory, mailer, auditor), c.CREATE_USER),
         get_user=traced(GetUser(a.users), c.GET_USER),
         list_users=traced(ListUsers(a.users), c.LIST_USERS),
-        update_user=traced(UpdateUser(a.users, a.clock, mailer, auditor), c.UPDATE_USER),
+        update_user=traced(UpdateUser(a.users, a.clock, mailer, auditor, a.hasher), c.UPDATE_USER),
         delete_user=traced(DeleteUser(a.users, a.sessions, auditor), c.DELETE_USER),
         user_factory=factory,
     )

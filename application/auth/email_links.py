@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from application.auth.one_time_tokens import OneTimeTokens
-from application.emails import password_reset_email, verification_email
+from application.emails import email_changed_notice, password_reset_email, verification_email
 from application.ports.email_sender import EmailDeliveryError, EmailMessage, EmailSender
 from application.ports.throttle_repository import ThrottleRepository
 from domain.auth import ThrottlePolicy
@@ -101,6 +101,11 @@ class LinkMailer:
         await self._deliver(
             password_reset_email(user.email.value, link, p.reset_ttl, p.product), user
         )
+
+    async def send_email_changed(self, user: User, old_address: str) -> None:
+        """Tell the address the account left (no link: nothing to act on there)."""
+        notice = email_changed_notice(old_address, user.email.value, self.policy.product)
+        await self._deliver(notice, user)
 
     async def _deliver(self, message: EmailMessage, user: User) -> None:
         try:

@@ -5,11 +5,18 @@ from dataclasses import dataclass
 from application.audit.auditor import Auditor
 from application.auth.email_links import LinkMailer
 from application.context import NO_CLIENT, ClientInfo
+from application.ports.password_hasher import PasswordHasher
 from application.ports.system import Clock
 from application.ports.user_repository import UserRepository
 from application.users.access import ensure_not_last_admin, load_visible, undo_if_no_admin_left
 from domain.audit import AuditEventType
-from domain.errors import PermissionDeniedError, StaleVersionError
+from domain.errors import (
+    FieldError,
+    InvalidCredentialsError,
+    InvalidInputError,
+    PermissionDeniedError,
+    StaleVersionError,
+)
 from domain.users import Email, Role, User, normalize_name
 
 
@@ -21,6 +28,8 @@ class UpdateUserCommand:
     name: str | None = None
     email: str | None = None
     role: Role | None = None
+    # Asked again when users change their own address (see `UpdateUser`).
+    current_password: str | None = None
     client: ClientInfo = NO_CLIENT
 
 
@@ -31,12 +40,20 @@ class UpdateUser:
     so as to leave no admin; the caller must name the version it read, and a write
     based on an older version fails (no lost update, enforced by the store as well);
     the email stays unique, and a new one is unverified until its owner follows the link
-    sent to it.
+    sent to it. Users changing their own address give their current password: the
+    address is where password resets go, so an access token alone (stolen, or a
+    browser left signed in) must not be able to redirect them. The old address is told.
     """
 
     def __init__(
-        self, users: UserRepository, clock: Clock, mailer: LinkMailer, auditor: Auditor
+        self,
+        users: UserRepository,
+        clock: Clock,
+        mailer: LinkMailer,
+        auditor: Auditor,
+        hasher: PasswordHasher,
     ) -> None:
+        self._hasher = hasher
         self._users = users
         self._clock = clock
         self._mailer = mailer
@@ -52,6 +69,8 @@ class UpdateUser:
         if command.name is not None:
             changes["name"] = normalize_name(command.name)
         if command.email is not None and Email(command.email) != target.email:
+            if target.id == command.actor.id:
+                await self._reauthenticate(target, command.current_password)
             changes["email"] = Email(command.email)
             changes["email_verified"] = False
         if command.role is not None and command.role is not target.role:
@@ -70,10 +89,23 @@ class UpdateUser:
         await self._record(command, target, updated)
         return updated
 
+    async def _reauthenticate(self, user: User, password: str | None) -> None:
+        if not password:
+            raise InvalidInputError(
+                [
+                    FieldError(
+                        "current_password", "Enter your current password to change your email."
+                    )
+                ]
+            )
+        if not await self._hasher.verify(user.password_hash, password):
+            raise InvalidCredentialsError("The current password is incorrect.")
+
     async def _record(self, command: UpdateUserCommand, before: User, after: User) -> None:
         actor, client = command.actor.id, command.client
         if after.email != before.email:
             await self._mailer.send_verification(after, after.updated_at)
+            await self._mailer.send_email_changed(after, before.email.value)
             await self._auditor.record(
                 AuditEventType.EMAIL_CHANGED, after.id, client, actor_id=actor
             )

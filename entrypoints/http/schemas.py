@@ -78,9 +78,12 @@ class CreateUserIn(Input, frozen=True, forbid_unknown_fields=True):
 
 
 class UpdateUserIn(Input, frozen=True, forbid_unknown_fields=True):
+    """`current_password` is required when you change your own email."""
+
     name: NameField | UnsetType = UNSET
     email: EmailField | UnsetType = UNSET
     role: RoleField | UnsetType = UNSET
+    current_password: PasswordField | UnsetType = UNSET
 
 
 class EmailIn(Input, frozen=True, forbid_unknown_fields=True):

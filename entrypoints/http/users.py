@@ -122,7 +122,9 @@ class UsersController(Controller):
         if_match: Annotated[str | None, HeaderParameter(name="If-Match")] = None,
     ) -> Response[UserOut]:
         """Change `name`, `email` or (admins only) `role`. Send the `ETag` you read as
-        `If-Match`: 428 without it, 412 if the user changed meanwhile."""
+        `If-Match`: 428 without it, 412 if the user changed meanwhile. Changing your own
+        email needs `current_password` (422 without it, 401 if wrong); the new address
+        is unverified until its link is followed, and the old one is told."""
         if not if_match:
             raise HTTPException(status_code=428, detail="Send the user's ETag in If-Match.")
         version = version_from_if_match(if_match, user_id)
@@ -135,6 +137,7 @@ class UsersController(Controller):
             name=None if data.name is UNSET else data.name,
             email=None if data.email is UNSET else checked_email(data.email),
             role=None if data.role is UNSET else Role(data.role),
+            current_password=None if data.current_password is UNSET else data.current_password,
             client=client,
         )
         return with_etag(await services.update_user.execute(command))

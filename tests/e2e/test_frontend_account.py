@@ -210,6 +210,17 @@ def test_email_verification_through_the_emailed_link(tab: Watched, site: Site) -
     page.reload()
     expect(page.get_by_test_id("email-status")).to_have_text("Verified")
 
+    # A new address needs the current password, and is unverified until its link.
+    new_email = unique_email("vera-new")
+    page.get_by_label("Email", exact=True).fill(new_email)
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#profile-current_password-error")).to_be_visible()
+    page.locator("#profile-current_password").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("We sent a link to your new address")).to_be_visible()
+    expect(page.get_by_test_id("email-status")).to_have_text("Not verified")
+    wait_for_link(site, new_email, "verify-email")
+
 
 def test_two_factor_sign_in_with_an_app_code_then_a_backup_code(
     tab: Watched, api: httpx.Client, site: Site

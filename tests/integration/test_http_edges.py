@@ -627,7 +627,7 @@ async def test_every_kind_of_error_is_an_rfc_9457_problem(
             409,
             await client.patch(
                 f"/api/v1/users/{user.id}",
-                json={"email": "root@example.com"},
+                json={"email": "root@example.com", "current_password": OTHER_PASSWORD},
                 headers={**user_headers, "If-Match": etag},
             ),
         ),

@@ -735,7 +735,13 @@ async def test_a_user_changes_their_email_and_signs_in_with_the_new_one(
     headers = bearer(services, user)
     etag = await etag_of(client, user.id, headers)
 
-    response = await patch(client, user.id, {"email": "Ann@Lovelace.ORG"}, headers, etag)
+    response = await patch(
+        client,
+        user.id,
+        {"email": "Ann@Lovelace.ORG", "current_password": STRONG_PASSWORD},
+        headers,
+        etag,
+    )
 
     assert assert_user_response(response)["email"] == "ann@lovelace.org"
     assert (await sign_in(client, "ann@lovelace.org")).status_code == 200
@@ -795,7 +801,13 @@ async def test_patching_to_a_taken_email_is_409(
     _, _, user, user_headers = await admin_and_user(services, make_user)
     etag = await etag_of(client, user.id, user_headers)
 
-    response = await patch(client, user.id, {"email": "ROOT@example.com"}, user_headers, etag)
+    response = await patch(
+        client,
+        user.id,
+        {"email": "ROOT@example.com", "current_password": STRONG_PASSWORD},
+        user_headers,
+        etag,
+    )
 
     assert_problem(response, 409, "email-taken")
     assert (await client.get(ME, headers=user_headers)).json()["email"] == "ann@example.com"

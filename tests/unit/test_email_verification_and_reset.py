@@ -209,7 +209,7 @@ async def test_an_email_change_unverifies_and_makes_the_old_token_worthless(
     new_email = "ann.new@example.com"
 
     updated = await fake_services.update_user.execute(
-        UpdateUserCommand(ann, ann.id, ann.version, email=new_email)
+        UpdateUserCommand(ann, ann.id, ann.version, email=new_email, current_password=PASSWORD)
     )
 
     assert not updated.email_verified
@@ -225,7 +225,13 @@ async def test_an_email_change_of_a_verified_user_clears_the_verification(
     fake_services: Services, outbox: InMemoryEmailSender, known: User
 ) -> None:
     updated = await fake_services.update_user.execute(
-        UpdateUserCommand(known, known.id, known.version, email="ann.new@example.com")
+        UpdateUserCommand(
+            known,
+            known.id,
+            known.version,
+            email="ann.new@example.com",
+            current_password=PASSWORD,
+        )
     )
 
     assert not updated.email_verified
@@ -513,7 +519,13 @@ async def test_a_reset_token_dies_with_an_email_change(
 ) -> None:
     await request_reset(fake_services)
     await fake_services.update_user.execute(
-        UpdateUserCommand(known, known.id, known.version, email="ann.new@example.com")
+        UpdateUserCommand(
+            known,
+            known.id,
+            known.version,
+            email="ann.new@example.com",
+            current_password=PASSWORD,
+        )
     )
 
     await assert_reset_refused(fake_services, reset_token(outbox))

@@ -24,6 +24,7 @@ from domain.auth import RefreshSession
 from domain.errors import (
     AuthenticationError,
     EmailNotVerifiedError,
+    InvalidCredentialsError,
     InvalidInputError,
     TooManyAttemptsError,
 )
@@ -139,3 +140,39 @@ async def test_a_user_sees_that_an_admin_acted_but_not_from_where(
     assert (seen.actor_id, seen.ip, seen.user_agent, seen.request_id) == (admin.id, "", "", "")
     (full,) = as_admin.items
     assert (full.ip, full.user_agent, full.request_id) == (PHONE.ip, PHONE.device, PHONE.request_id)
+
+
+async def test_changing_your_own_email_needs_your_current_password(
+    fake_services: Services, outbox: InMemoryEmailSender
+) -> None:
+    ann = await make_user(fake_services, verified=True)
+    change = UpdateUserCommand(ann, ann.id, ann.version, email="ann@elsewhere.example")
+
+    with pytest.raises(InvalidInputError) as missing:
+        await fake_services.update_user.execute(change)
+    assert [e.field for e in missing.value.errors] == ["current_password"]
+    with pytest.raises(InvalidCredentialsError):
+        await fake_services.update_user.execute(replace(change, current_password="wrong one"))
+    assert (await fresh(fake_services, ann)).email == ann.email
+
+    updated = await fake_services.update_user.execute(replace(change, current_password=PASSWORD))
+
+    assert updated.email.value == "ann@elsewhere.example"
+    # The old address is told, without a link; the new one gets its verification link.
+    notice = outbox.last_to("ann@example.com")
+    assert "ann@elsewhere.example" in notice.text
+    assert "http" not in notice.text
+    assert outbox.links("ann@elsewhere.example")
+
+
+async def test_an_admin_changes_someone_elses_email_without_a_password(
+    fake_services: Services,
+) -> None:
+    admin = await make_user(fake_services, "root@example.com", role=Role.ADMIN, verified=True)
+    ann = await make_user(fake_services, verified=True)
+
+    updated = await fake_services.update_user.execute(
+        UpdateUserCommand(admin, ann.id, ann.version, email="ann@elsewhere.example")
+    )
+
+    assert (updated.email.value, updated.email_verified) == ("ann@elsewhere.example", False)

@@ -302,7 +302,9 @@ async def update(
     email: str | None = None,
     role: Role | None = None,
 ) -> User:
-    command = UpdateUserCommand(actor, target.id, target.version, name, email, role)
+    command = UpdateUserCommand(
+        actor, target.id, target.version, name, email, role, current_password=PASSWORD
+    )
     return await services.update_user.execute(command)
 
 

@@ -289,7 +289,9 @@ export interface paths {
         /**
          * UpdateUser
          * @description Change `name`, `email` or (admins only) `role`. Send the `ETag` you read as
-         *     `If-Match`: 428 without it, 412 if the user changed meanwhile.
+         *     `If-Match`: 428 without it, 412 if the user changed meanwhile. Changing your own
+         *     email needs `current_password` (422 without it, 401 if wrong); the new address
+         *     is unverified until its link is followed, and the old one is told.
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -677,6 +679,8 @@ export interface components {
         };
         /** UpdateUserIn */
         UpdateUserIn: {
+            /** @example correct horse battery staple */
+            current_password?: string;
             /** @example ann@example.com */
             email?: string;
             /** @example Ann Lovelace */

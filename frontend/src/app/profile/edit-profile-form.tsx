@@ -11,10 +11,11 @@ import { type Errors, hasErrors, validateProfile } from "@/lib/validation";
 
 import type { Current } from "./profile";
 
-type Field = "name" | "email";
+type Field = "name" | "email" | "current_password";
 
 /** Edits name and email with `If-Match`: if the account changed since it was loaded
- * (another tab, an admin), the API answers 412 and the form offers to reload. */
+ * (another tab, an admin), the API answers 412 and the form offers to reload. A new
+ * email needs the current password (the address is where password resets go). */
 export function EditProfileForm({
   current,
   onSaved,
@@ -25,7 +26,12 @@ export function EditProfileForm({
   reload: () => Promise<Current | null>;
 }) {
   const { session } = useSession();
-  const [values, setValues] = useState({ name: current.user.name, email: current.user.email });
+  const [values, setValues] = useState({
+    name: current.user.name,
+    email: current.user.email,
+    current_password: "",
+  });
+  const emailChanged = values.email.trim().toLowerCase() !== current.user.email;
   const [errors, setErrors] = useState<Errors<Field>>({});
   const [alert, setAlert] = useState<string | null>(null);
   const [stale, setStale] = useState(false);
@@ -35,7 +41,10 @@ export function EditProfileForm({
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const found = validateProfile(values);
+    const found: Errors<Field> = validateProfile(values);
+    if (emailChanged && !values.current_password) {
+      found.current_password = "Enter your current password to change your email.";
+    }
     setErrors(found);
     setAlert(null);
     setStatus(null);
@@ -45,7 +54,10 @@ export function EditProfileForm({
     }
     const changes: Schemas["UpdateUserIn"] = {};
     if (values.name.trim() !== current.user.name) changes.name = values.name.trim();
-    if (values.email.trim().toLowerCase() !== current.user.email) changes.email = values.email.trim();
+    if (emailChanged) {
+      changes.email = values.email.trim();
+      changes.current_password = values.current_password;
+    }
     if (Object.keys(changes).length === 0) {
       setStatus("Nothing to save: the profile is unchanged.");
       return;
@@ -55,12 +67,18 @@ export function EditProfileForm({
       const saved = await usersApi().update(current.user.id, current.etag, changes);
       onSaved(saved);
       session.updateUser(saved.user);
-      setValues({ name: saved.user.name, email: saved.user.email });
-      setStatus("Profile saved.");
+      setValues({ name: saved.user.name, email: saved.user.email, current_password: "" });
+      setStatus(
+        changes.email
+          ? "Profile saved. We sent a link to your new address to verify it."
+          : "Profile saved.",
+      );
     } catch (error) {
-      const failure = formFailure(error, ["name", "email"] as const);
+      const failure = formFailure(error, ["name", "email", "current_password"] as const);
+      const wrongPassword = error instanceof ApiError && error.kind === "invalid-credentials";
+      if (wrongPassword) failure.fields.current_password = "The current password is incorrect.";
       setErrors(failure.fields);
-      setAlert(failure.form);
+      setAlert(wrongPassword ? null : failure.form);
       setStale(error instanceof ApiError && error.kind === "stale-version");
     } finally {
       setPending(false);
@@ -73,7 +91,7 @@ export function EditProfileForm({
       setStale(false);
       setAlert(null);
       setErrors({});
-      setValues({ name: fresh.user.name, email: fresh.user.email });
+      setValues({ name: fresh.user.name, email: fresh.user.email, current_password: "" });
       setStatus("Loaded the latest version of your profile.");
     }
   }
@@ -106,6 +124,17 @@ export function EditProfileForm({
           onChange={set("email")}
           error={errors.email}
         />
+        {emailChanged ? (
+          <TextField
+            id="profile-current_password"
+            label="Current password"
+            type="password"
+            autoComplete="current-password"
+            value={values.current_password}
+            onChange={set("current_password")}
+            error={errors.current_password}
+          />
+        ) : null}
         <SubmitButton pending={pending} label="Save changes" pendingLabel="Saving…" />
         <StatusMessage message={status} />
       </form>
