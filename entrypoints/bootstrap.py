@@ -66,7 +66,7 @@ from application.tracing import Traced, UseCase
 from application.two_factor.confirm import ConfirmTwoFactor, ConfirmTwoFactorCommand
 from application.two_factor.disable import DisableTwoFactor, DisableTwoFactorCommand
 from application.two_factor.enroll import EnrollTwoFactor, EnrollTwoFactorCommand, TotpEnrollment
-from application.two_factor.throttling import TWO_FACTOR_POLICY
+from application.two_factor.throttling import TWO_FACTOR_POLICY, TwoFactorThrottle
 from application.users.change_password import ChangePassword, ChangePasswordCommand
 from application.users.create_user import CreateUser, CreateUserCommand, UserFactory
 from application.users.delete_user import DeleteUser, DeleteUserCommand
@@ -308,6 +308,8 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         challenge_ttl=timedelta(seconds=settings.two_factor_challenge_ttl_seconds),
     )
 
+    two_factor = TwoFactorThrottle(a.throttles, TWO_FACTOR_POLICY)
+
     def traced(use_case: UseCase[Any, Any], name: str) -> Traced[Any, Any]:
         return Traced(use_case, name, a.tracer, a.metrics)
 
@@ -326,9 +328,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
             c.SIGN_IN,
         ),
         sign_in_two_factor=traced(
-            CompleteTwoFactorSignIn(
-                a.users, tokens, a.otp, a.throttles, TWO_FACTOR_POLICY, issuer, a.clock, auditor
-            ),
+            CompleteTwoFactorSignIn(a.users, tokens, a.otp, two_factor, issuer, a.clock, auditor),
             c.SIGN_IN_TWO_FACTOR,
         ),
         refresh=traced(Refresh(a.users, a.sessions, issuer, a.clock, auditor), c.REFRESH),
@@ -366,21 +366,18 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
                 a.users,
                 a.hasher,
                 a.otp,
-                a.throttles,
-                TWO_FACTOR_POLICY,
+                two_factor,
                 a.clock,
                 settings.product_name,
             ),
             c.ENROLL_TWO_FACTOR,
         ),
         confirm_two_factor=traced(
-            ConfirmTwoFactor(a.users, a.otp, a.throttles, TWO_FACTOR_POLICY, a.clock, auditor),
+            ConfirmTwoFactor(a.users, a.otp, two_factor, a.clock, auditor),
             c.CONFIRM_TWO_FACTOR,
         ),
         disable_two_factor=traced(
-            DisableTwoFactor(
-                a.users, a.hasher, a.otp, a.throttles, TWO_FACTOR_POLICY, a.clock, auditor
-            ),
+            DisableTwoFactor(a.users, a.hasher, a.otp, two_factor, a.clock, auditor),
             c.DISABLE_TWO_FACTOR,
         ),
         list_audit_events=traced(ListAuditEvents(a.audit), c.LIST_AUDIT_EVENTS),

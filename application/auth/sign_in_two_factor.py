@@ -9,14 +9,12 @@ from application.auth.sessions import SessionIssuer, TokenPair
 from application.context import NO_CLIENT, ClientInfo
 from application.ports.one_time_passwords import OneTimePasswords
 from application.ports.system import Clock
-from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
 from application.two_factor.codes import AcceptedCode, accept_code
-from application.two_factor.throttling import two_factor_throttle_key
+from application.two_factor.throttling import TwoFactorThrottle
 from application.users.writes import update_latest
 from domain.audit import AuditEventType
-from domain.auth import ThrottlePolicy
-from domain.errors import InvalidCodeError, TooManyAttemptsError
+from domain.errors import InvalidCodeError
 from domain.one_time_tokens import TokenPurpose
 from domain.users import User
 
@@ -45,8 +43,7 @@ class CompleteTwoFactorSignIn:
         users: UserRepository,
         challenges: OneTimeTokens,
         otp: OneTimePasswords,
-        throttles: ThrottleRepository,
-        policy: ThrottlePolicy,
+        throttle: TwoFactorThrottle,
         sessions: SessionIssuer,
         clock: Clock,
         auditor: Auditor,
@@ -54,8 +51,7 @@ class CompleteTwoFactorSignIn:
         self._users = users
         self._challenges = challenges
         self._otp = otp
-        self._throttles = throttles
-        self._policy = policy
+        self._throttle = throttle
         self._sessions = sessions
         self._clock = clock
         self._auditor = auditor
@@ -66,10 +62,7 @@ class CompleteTwoFactorSignIn:
         challenge = await self._challenges.peek(command.challenge, purpose, now)
         if challenge is None:
             raise InvalidCodeError
-        key = two_factor_throttle_key(challenge.user_id)
-        wait = await self._throttles.reserve_attempt(key, now, self._policy)
-        if wait:
-            raise TooManyAttemptsError(wait)
+        await self._throttle.reserve(challenge.user_id, now)
         user = await self._users.get(challenge.user_id)
         if user is None:
             raise InvalidCodeError
@@ -96,7 +89,7 @@ class CompleteTwoFactorSignIn:
             raise InvalidCodeError  # a concurrent request completed this challenge
         # Spend the code on the latest state: a concurrent replay of it fails here.
         user = await update_latest(self._users, user, used)
-        await self._throttles.clear(key)
+        await self._throttle.clear(user.id)
         method = "backup_code" if accepted[0].backup_code else "totp"
         log.info(
             "sign_in", extra={"outcome": "success", "user_id": user.id, "client_ip": client.ip}

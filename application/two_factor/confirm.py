@@ -6,14 +6,12 @@ from application.audit.auditor import Auditor
 from application.context import NO_CLIENT, ClientInfo
 from application.ports.one_time_passwords import OneTimePasswords
 from application.ports.system import Clock
-from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
 from application.two_factor.codes import hash_backup_code
-from application.two_factor.throttling import two_factor_throttle_key
+from application.two_factor.throttling import TwoFactorThrottle
 from application.users.writes import update_latest
 from domain.audit import AuditEventType
-from domain.auth import ThrottlePolicy
-from domain.errors import FieldError, InvalidInputError, TooManyAttemptsError, TwoFactorStateError
+from domain.errors import FieldError, InvalidInputError, TwoFactorStateError
 from domain.two_factor import BACKUP_CODE_COUNT, TotpFactor
 from domain.users import User
 
@@ -37,13 +35,11 @@ class ConfirmTwoFactor:
         self,
         users: UserRepository,
         otp: OneTimePasswords,
-        throttles: ThrottleRepository,
-        policy: ThrottlePolicy,
+        throttle: TwoFactorThrottle,
         clock: Clock,
         auditor: Auditor,
     ) -> None:
-        self._throttles = throttles
-        self._policy = policy
+        self._throttle = throttle
         self._users = users
         self._otp = otp
         self._clock = clock
@@ -51,10 +47,7 @@ class ConfirmTwoFactor:
 
     async def execute(self, command: ConfirmTwoFactorCommand) -> list[str]:
         now = self._clock.now()
-        key = two_factor_throttle_key(command.actor.id)
-        wait = await self._throttles.reserve_attempt(key, now, self._policy)
-        if wait:
-            raise TooManyAttemptsError(wait)
+        await self._throttle.reserve(command.actor.id, now)
         codes = self._otp.new_backup_codes(BACKUP_CODE_COUNT)
         hashes = tuple(hash_backup_code(code) for code in codes)
 
@@ -70,7 +63,7 @@ class ConfirmTwoFactor:
             return latest.changed(now, totp=TotpFactor(factor.secret, True, step, hashes))
 
         user = await update_latest(self._users, command.actor, confirmed)
-        await self._throttles.clear(key)
+        await self._throttle.clear(user.id)
         await self._auditor.record(
             AuditEventType.TWO_FACTOR_ENABLED, user.id, command.client, actor_id=user.id
         )

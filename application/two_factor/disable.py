@@ -7,14 +7,12 @@ from application.context import NO_CLIENT, ClientInfo
 from application.ports.one_time_passwords import OneTimePasswords
 from application.ports.password_hasher import PasswordHasher
 from application.ports.system import Clock
-from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
 from application.two_factor.codes import accept_code
-from application.two_factor.throttling import two_factor_throttle_key
+from application.two_factor.throttling import TwoFactorThrottle
 from application.users.writes import update_latest
 from domain.audit import AuditEventType
-from domain.auth import ThrottlePolicy
-from domain.errors import InvalidCredentialsError, TooManyAttemptsError, TwoFactorStateError
+from domain.errors import InvalidCredentialsError, TwoFactorStateError
 from domain.users import User
 
 
@@ -39,16 +37,14 @@ class DisableTwoFactor:
         users: UserRepository,
         hasher: PasswordHasher,
         otp: OneTimePasswords,
-        throttles: ThrottleRepository,
-        policy: ThrottlePolicy,
+        throttle: TwoFactorThrottle,
         clock: Clock,
         auditor: Auditor,
     ) -> None:
         self._users = users
         self._hasher = hasher
         self._otp = otp
-        self._throttles = throttles
-        self._policy = policy
+        self._throttle = throttle
         self._clock = clock
         self._auditor = auditor
 
@@ -56,10 +52,7 @@ class DisableTwoFactor:
         user, now = command.actor, self._clock.now()
         if user.totp is None:
             raise TwoFactorStateError("Two-factor authentication is off.")
-        key = two_factor_throttle_key(user.id)
-        wait = await self._throttles.reserve_attempt(key, now, self._policy)
-        if wait:
-            raise TooManyAttemptsError(wait)
+        await self._throttle.reserve(user.id, now)
         if not await self._hasher.verify(user.password_hash, command.password):
             raise InvalidCredentialsError("The password or the code is incorrect.")
 
@@ -72,7 +65,7 @@ class DisableTwoFactor:
 
         was_enabled = user.two_factor_enabled
         await update_latest(self._users, user, disabled)
-        await self._throttles.clear(key)
+        await self._throttle.clear(user.id)
         if was_enabled:
             await self._auditor.record(
                 AuditEventType.TWO_FACTOR_DISABLED, user.id, command.client, actor_id=user.id

@@ -6,15 +6,12 @@ from application.context import NO_CLIENT, ClientInfo
 from application.ports.one_time_passwords import OneTimePasswords
 from application.ports.password_hasher import PasswordHasher
 from application.ports.system import Clock
-from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
-from application.two_factor.throttling import two_factor_throttle_key
+from application.two_factor.throttling import TwoFactorThrottle
 from application.users.writes import update_latest
-from domain.auth import ThrottlePolicy
 from domain.errors import (
     EmailNotVerifiedError,
     InvalidCredentialsError,
-    TooManyAttemptsError,
     TwoFactorStateError,
 )
 from domain.two_factor import TotpFactor
@@ -48,13 +45,11 @@ class EnrollTwoFactor:
         users: UserRepository,
         hasher: PasswordHasher,
         otp: OneTimePasswords,
-        throttles: ThrottleRepository,
-        policy: ThrottlePolicy,
+        throttle: TwoFactorThrottle,
         clock: Clock,
         issuer: str,
     ) -> None:
-        self._throttles = throttles
-        self._policy = policy
+        self._throttle = throttle
         self._users = users
         self._hasher = hasher
         self._otp = otp
@@ -69,13 +64,10 @@ class EnrollTwoFactor:
             raise EmailNotVerifiedError("Verify your email address before turning on two-factor.")
         if user.two_factor_enabled:
             raise TwoFactorStateError("Two-factor authentication is on already.")
-        key = two_factor_throttle_key(user.id)
-        wait = await self._throttles.reserve_attempt(key, self._clock.now(), self._policy)
-        if wait:
-            raise TooManyAttemptsError(wait)
+        await self._throttle.reserve(user.id, self._clock.now())
         if not await self._hasher.verify(user.password_hash, command.password):
             raise InvalidCredentialsError("The password is incorrect.")
-        await self._throttles.clear(key)
+        await self._throttle.clear(user.id)
         secret = self._otp.new_secret()
 
         def pending(latest: User) -> User:
