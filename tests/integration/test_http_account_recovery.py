@@ -24,6 +24,7 @@ from entrypoints.http.app import create_app
 from entrypoints.settings import Settings, load_settings
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, MakeUser
 from tests.fakes import FixedClock
+from tests.integration.problems import assert_invalid, assert_problem
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -33,7 +34,6 @@ VERIFY = f"{AUTH}/verify-email"
 RESEND = f"{AUTH}/verify-email/resend"
 RESET = f"{AUTH}/password-reset"
 CONFIRM = f"{AUTH}/password-reset/confirm"
-PROBLEM_JSON = "application/problem+json"
 BASE_URL = "http://127.0.0.1:8000"
 FREE_LINK_REQUESTS_PER_ADDRESS = 3
 # Headers that differ between any two responses, whatever they answer.
@@ -74,34 +74,6 @@ async def clocked_client(clocked_services: Services) -> AsyncIterator[Client]:
 
 
 # --- helpers -------------------------------------------------------------------------
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> Any:
-    """An RFC 9457 problem with the given status; returns the parsed body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON)
-    body = response.json()
-    assert body["status"] == status
-    assert isinstance(body["type"], str)
-    assert body["type"]
-    assert isinstance(body["title"], str)
-    assert body["title"]
-    if slug is not None:
-        assert body["type"] == f"/problems/{slug}"
-    return body
-
-
-def assert_invalid(response: httpx.Response) -> set[str]:
-    """A 422 invalid-input problem with a non-empty `errors` list; returns the fields named."""
-    body = assert_problem(response, 422, "invalid-input")
-    assert isinstance(body["errors"], list)
-    assert body["errors"]
-    for error in body["errors"]:
-        assert isinstance(error["field"], str)
-        assert error["field"]
-        assert isinstance(error["message"], str)
-        assert error["message"]
-    return {error["field"] for error in body["errors"]}
 
 
 def assert_empty(response: httpx.Response, status: int) -> None:

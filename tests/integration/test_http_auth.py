@@ -20,11 +20,11 @@ from entrypoints.http.app import create_app
 from entrypoints.settings import Settings, load_settings
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, MakeUser
 from tests.fakes import FixedClock
+from tests.integration.problems import assert_invalid, assert_problem
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 AUTH = "/api/v1/auth"
-PROBLEM_JSON = "application/problem+json"
 USER_FIELDS = {
     "id",
     "email",
@@ -47,34 +47,6 @@ FREE_ATTEMPTS_PER_ACCOUNT = 5
 
 def env_settings(**env: str) -> Settings:
     return load_settings({"APP_ENV": "test", "JWT_SECRET": "t" * 48, **env})
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> Any:
-    """An RFC 9457 problem with the given status; returns the parsed body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON)
-    body = response.json()
-    assert body["status"] == status
-    assert isinstance(body["type"], str)
-    assert body["type"]
-    assert isinstance(body["title"], str)
-    assert body["title"]
-    if slug is not None:
-        assert body["type"] == f"/problems/{slug}"
-    return body
-
-
-def assert_invalid(response: httpx.Response) -> set[str]:
-    """A 422 validation problem with a non-empty `errors` list; returns the fields named."""
-    body = assert_problem(response, 422)
-    assert isinstance(body["errors"], list)
-    assert body["errors"]
-    for error in body["errors"]:
-        assert isinstance(error["field"], str)
-        assert error["field"]
-        assert isinstance(error["message"], str)
-        assert error["message"]
-    return {error["field"] for error in body["errors"]}
 
 
 def assert_user(user: Any) -> None:

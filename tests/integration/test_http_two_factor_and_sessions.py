@@ -29,6 +29,7 @@ from entrypoints.bootstrap import Services, build_services
 from entrypoints.settings import Settings
 from tests.conftest import STRONG_PASSWORD, MakeUser
 from tests.fakes import FixedClock
+from tests.integration.problems import assert_invalid, assert_problem
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -39,7 +40,6 @@ TWO_FACTOR = f"{ME}/two-factor"
 SESSIONS = f"{ME}/sessions"
 MY_AUDIT = f"{ME}/audit"
 AUDIT = "/api/v1/audit"
-PROBLEM_JSON = "application/problem+json"
 COOKIE_MODE = {"X-Refresh-Token-Transport": "cookie"}
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 BACKUP_CODE = re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$")
@@ -103,34 +103,6 @@ def services(
 
 
 # --- helpers -------------------------------------------------------------------------
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> Any:
-    """An RFC 9457 problem with the given status; returns the parsed body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON)
-    body = response.json()
-    assert body["status"] == status
-    assert isinstance(body["type"], str)
-    assert body["type"]
-    assert isinstance(body["title"], str)
-    assert body["title"]
-    if slug is not None:
-        assert body["type"] == f"/problems/{slug}"
-    return body
-
-
-def assert_invalid(response: httpx.Response) -> set[str]:
-    """A 422 invalid-input problem with a non-empty `errors` list; returns the fields named."""
-    body = assert_problem(response, 422, "invalid-input")
-    assert isinstance(body["errors"], list)
-    assert body["errors"]
-    for error in body["errors"]:
-        assert isinstance(error["field"], str)
-        assert error["field"]
-        assert isinstance(error["message"], str)
-        assert error["message"]
-    return {error["field"] for error in body["errors"]}
 
 
 def assert_token_pair(tokens: Any) -> None:

@@ -20,12 +20,12 @@ from domain.users import Role, User
 from entrypoints.bootstrap import Services, build_services
 from entrypoints.settings import Settings
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD, MakeUser, bearer_for
+from tests.integration.problems import assert_invalid, assert_problem
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 USERS = "/api/v1/users"
 ME = f"{USERS}/me"
-PROBLEM_JSON = "application/problem+json"
 VERIFY = "/api/v1/auth/verify-email"
 USER_FIELDS = {
     "id",
@@ -61,32 +61,6 @@ def bearer(services: Services, user: User) -> Headers:
     (sign-in itself is covered in test_http_auth.py)."""
     token = services.adapters.tokens.issue(user, datetime.now(UTC), uuid.uuid4().hex, "sid-1")
     return {"Authorization": f"Bearer {token}"}
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> Any:
-    """An RFC 9457 problem with the given status; returns the parsed body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON)
-    assert response.headers["cache-control"] == "no-store"
-    body = response.json()
-    assert body["status"] == status
-    assert isinstance(body["type"], str)
-    assert body["type"]
-    assert isinstance(body["title"], str)
-    assert body["title"]
-    if slug is not None:
-        assert body["type"] == f"/problems/{slug}"
-    return body
-
-
-def assert_invalid(response: httpx.Response) -> set[str]:
-    body = assert_problem(response, 422)
-    assert isinstance(body["errors"], list)
-    assert body["errors"]
-    for error in body["errors"]:
-        assert isinstance(error["field"], str)
-        assert isinstance(error["message"], str)
-    return {error["field"] for error in body["errors"]}
 
 
 def assert_unauthenticated(response: httpx.Response) -> None:
