@@ -91,9 +91,10 @@ class SecretChecks:
         wrong. Returns the accepted code, whose step the caller stores with its change
         (`AcceptedCode.factor`) so the code cannot be replayed; None without two-factor.
         """
-        if not proof.password:
+        # Absent is a 422 naming the field; present but empty is just wrong (401).
+        if proof.password is None:
             raise _missing(proof.password_field, "Enter your current password.")
-        if user.two_factor_enabled and not proof.code:
+        if user.two_factor_enabled and proof.code is None:
             raise _missing(proof.code_field, "Enter a code from your authenticator app.")
         now = self._clock.now()
         await self.begin(user.id, client, now)
