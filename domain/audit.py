@@ -14,6 +14,8 @@ class AuditEventType(enum.StrEnum):
     SIGN_IN_FAILED = "sign_in.failed"
     SIGN_IN_CHALLENGED = "sign_in.challenged"
     TWO_FACTOR_FAILED = "two_factor.failed"
+    # A wrong password or code from a signed-in caller (details: the operation).
+    REAUTHENTICATION_FAILED = "reauthentication.failed"
     REFRESH_REUSED = "refresh.reused"
     SESSION_REVOKED = "session.revoked"
     OTHER_SESSIONS_REVOKED = "session.others_revoked"

@@ -76,6 +76,10 @@ class RefreshSession:
     family_created_at: datetime | None = None
     device: str = ""
     ip: str = ""
+    # The user's `token_version` when the family started: a password change, reset,
+    # two-factor change or role change raises the user's, and a session that is behind
+    # is dead. 0 marks sessions stored before sessions recorded it: never current.
+    token_version: int = 0
 
     @property
     def started_at(self) -> datetime:
@@ -83,6 +87,10 @@ class RefreshSession:
 
     def is_live(self, now: datetime) -> bool:
         return not self.revoked and self.spent_at is None and now < self.expires_at
+
+    def is_current_for(self, user_token_version: int) -> bool:
+        """Issued under the user's current credentials (see `token_version`)."""
+        return self.token_version == user_token_version
 
     def next_expiry(self, now: datetime, idle: timedelta) -> datetime:
         return min(now + idle, self.family_expires_at)

@@ -15,12 +15,19 @@ from adapters.memory.users import InMemoryUserRepository
 from adapters.security.argon2_hasher import Argon2Params, Argon2PasswordHasher
 from adapters.security.blocklist import ZxcvbnPasswordBlocklist
 from adapters.security.jwt_tokens import JwtConfig, JwtTokenIssuer
+from adapters.security.pseudonyms import HmacPseudonyms
 from adapters.security.totp import PyOtpOneTimePasswords
 from adapters.system import RandomIdGenerator, SystemClock
 from application.audit.auditor import Auditor
 from application.audit.list_events import AuditPage, ListAuditEvents, ListAuditEventsQuery
 from application.auth.authenticate import Authenticate, Principal
-from application.auth.email_links import EmailLinkPolicy, LinkMailer
+from application.auth.email_links import (
+    EmailLinkPolicy,
+    LinkMailer,
+    MailBudget,
+    MailLimits,
+    hourly,
+)
 from application.auth.one_time_tokens import OneTimeTokens
 from application.auth.password_reset import (
     ConfirmPasswordReset,
@@ -29,6 +36,7 @@ from application.auth.password_reset import (
     RequestPasswordResetCommand,
 )
 from application.auth.refresh import Refresh, RefreshCommand
+from application.auth.secret_checks import SecretChecks
 from application.auth.sessions import SessionIssuer, SessionLifetimes, TokenPair
 from application.auth.sign_in import (
     SignIn,
@@ -52,10 +60,12 @@ from application.ports.one_time_passwords import OneTimePasswords
 from application.ports.one_time_token_repository import OneTimeTokenRepository
 from application.ports.password_blocklist import PasswordBlocklist
 from application.ports.password_hasher import PasswordHasher
+from application.ports.pseudonyms import Pseudonyms
 from application.ports.refresh_session_repository import RefreshSessionRepository
 from application.ports.system import Clock, IdGenerator, StoreProbe
 from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
+from application.sessions.ending import SessionEnding
 from application.sessions.list_sessions import ListSessions, ListSessionsQuery
 from application.sessions.revoke_other_sessions import (
     RevokeOtherSessions,
@@ -66,7 +76,6 @@ from application.tracing import Traced, UseCase
 from application.two_factor.confirm import ConfirmTwoFactor, ConfirmTwoFactorCommand
 from application.two_factor.disable import DisableTwoFactor, DisableTwoFactorCommand
 from application.two_factor.enroll import EnrollTwoFactor, EnrollTwoFactorCommand, TotpEnrollment
-from application.two_factor.throttling import TWO_FACTOR_POLICY, TwoFactorThrottle
 from application.users.change_password import ChangePassword, ChangePasswordCommand
 from application.users.create_user import CreateUser, CreateUserCommand, UserFactory
 from application.users.delete_user import DeleteUser, DeleteUserCommand
@@ -99,6 +108,7 @@ class Adapters:
     hasher: PasswordHasher
     tokens: JwtTokenIssuer
     blocklist: PasswordBlocklist
+    pseudonyms: Pseudonyms
     clock: Clock
     ids: IdGenerator
     store: StoreProbe
@@ -168,6 +178,9 @@ def build_adapters(settings: Settings, **overrides: Any) -> Adapters:
             hasher=pick("hasher", lambda: _hasher(settings)),
             tokens=pick("tokens", lambda: JwtTokenIssuer(_jwt_config(settings))),
             blocklist=pick("blocklist", ZxcvbnPasswordBlocklist),
+            pseudonyms=pick(
+                "pseudonyms", lambda: HmacPseudonyms(settings.identifier_hmac_key.encode())
+            ),
             clock=pick("clock", SystemClock),
             ids=pick("ids", RandomIdGenerator),
             store=pick("store", lambda: stores["store"]),
@@ -298,17 +311,20 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         per_account=ThrottlePolicy(settings.sign_in_free_attempts_per_account, window),
         per_ip=ThrottlePolicy(settings.sign_in_free_attempts_per_ip, window),
     )
-    issuer = SessionIssuer(a.sessions, a.tokens, a.ids, lifetimes)
+    issuer = SessionIssuer(a.sessions, a.tokens, a.ids, lifetimes, a.users)
+    ending = SessionEnding(a.sessions, a.users, a.tokens, a.clock)
     factory = UserFactory(a.users, a.hasher, policy, a.blocklist, a.clock, a.ids)
     auditor = Auditor(a.audit, a.clock, a.ids)
     tokens = OneTimeTokens(a.one_time_tokens, a.ids)
-    mailer = LinkMailer(tokens, a.email, _link_policy(settings))
+    link_policy = _link_policy(settings)
+    budget = MailBudget(a.throttles, a.pseudonyms, link_policy.mail_limits)
+    mailer = LinkMailer(tokens, a.email, link_policy, budget)
     rules = SignInRules(
         require_verified_email=settings.require_verified_email,
         challenge_ttl=timedelta(seconds=settings.two_factor_challenge_ttl_seconds),
     )
-
-    two_factor = TwoFactorThrottle(a.throttles, TWO_FACTOR_POLICY)
+    checks = SecretChecks(a.throttles, a.hasher, a.otp, auditor, a.clock)
+    sign_ups = hourly(settings.sign_ups_per_client_per_hour)
 
     def traced(use_case: UseCase[Any, Any], name: str) -> Traced[Any, Any]:
         return Traced(use_case, name, a.tracer, a.metrics)
@@ -318,36 +334,56 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         settings=settings,
         adapters=a,
         sign_up=traced(
-            SignUp(factory, issuer, mailer, auditor, settings.require_verified_email),
+            SignUp(
+                factory,
+                issuer,
+                mailer,
+                auditor,
+                a.throttles,
+                sign_ups,
+                a.clock,
+                settings.require_verified_email,
+            ),
             c.SIGN_UP,
         ),
         sign_in=traced(
             SignIn(
-                a.users, a.hasher, a.throttles, throttling, issuer, a.clock, tokens, auditor, rules
+                a.users,
+                a.hasher,
+                a.throttles,
+                throttling,
+                issuer,
+                a.clock,
+                tokens,
+                auditor,
+                a.pseudonyms,
+                rules,
             ),
             c.SIGN_IN,
         ),
         sign_in_two_factor=traced(
-            CompleteTwoFactorSignIn(a.users, tokens, a.otp, two_factor, issuer, a.clock, auditor),
+            CompleteTwoFactorSignIn(a.users, tokens, a.otp, checks, issuer, a.clock, auditor),
             c.SIGN_IN_TWO_FACTOR,
         ),
-        refresh=traced(Refresh(a.users, a.sessions, issuer, a.clock, auditor), c.REFRESH),
-        sign_out=traced(SignOut(a.sessions), c.SIGN_OUT),
+        refresh=traced(Refresh(a.users, a.sessions, issuer, ending, a.clock, auditor), c.REFRESH),
+        sign_out=traced(SignOut(a.sessions, ending), c.SIGN_OUT),
         authenticate=traced(Authenticate(a.users, a.tokens), c.AUTHENTICATE),
         verify_email=traced(VerifyEmail(a.users, tokens, a.clock, auditor), c.VERIFY_EMAIL),
         resend_verification=traced(
-            ResendVerification(a.users, mailer, a.throttles, a.clock), c.RESEND_VERIFICATION
+            ResendVerification(a.users, mailer, a.throttles, a.pseudonyms, a.clock),
+            c.RESEND_VERIFICATION,
         ),
         request_password_reset=traced(
-            RequestPasswordReset(a.users, mailer, a.throttles, a.clock, auditor),
+            RequestPasswordReset(a.users, mailer, a.throttles, a.pseudonyms, a.clock, auditor),
             c.REQUEST_PASSWORD_RESET,
         ),
         confirm_password_reset=traced(
             ConfirmPasswordReset(
                 a.users,
                 tokens,
-                a.sessions,
+                ending,
                 a.throttles,
+                a.pseudonyms,
                 a.hasher,
                 policy,
                 a.blocklist,
@@ -357,39 +393,36 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
             c.CONFIRM_PASSWORD_RESET,
         ),
         list_sessions=traced(ListSessions(a.sessions, a.clock), c.LIST_SESSIONS),
-        revoke_session=traced(RevokeSession(a.sessions, auditor), c.REVOKE_SESSION),
+        revoke_session=traced(RevokeSession(a.sessions, ending, auditor), c.REVOKE_SESSION),
         revoke_other_sessions=traced(
-            RevokeOtherSessions(a.sessions, auditor), c.REVOKE_OTHER_SESSIONS
+            RevokeOtherSessions(a.sessions, ending, a.clock, auditor), c.REVOKE_OTHER_SESSIONS
         ),
         enroll_two_factor=traced(
-            EnrollTwoFactor(
-                a.users,
-                a.hasher,
-                a.otp,
-                two_factor,
-                a.clock,
-                settings.product_name,
-            ),
+            EnrollTwoFactor(a.users, checks, a.otp, a.clock, settings.product_name),
             c.ENROLL_TWO_FACTOR,
         ),
         confirm_two_factor=traced(
-            ConfirmTwoFactor(a.users, a.otp, two_factor, a.clock, auditor),
+            ConfirmTwoFactor(a.users, a.otp, checks, a.clock, auditor),
             c.CONFIRM_TWO_FACTOR,
         ),
         disable_two_factor=traced(
-            DisableTwoFactor(a.users, a.hasher, a.otp, two_factor, a.clock, auditor),
+            DisableTwoFactor(a.users, checks, ending, a.clock, auditor),
             c.DISABLE_TWO_FACTOR,
         ),
         list_audit_events=traced(ListAuditEvents(a.audit), c.LIST_AUDIT_EVENTS),
         change_password=traced(
-            ChangePassword(a.users, a.sessions, a.hasher, policy, a.blocklist, a.clock, auditor),
+            ChangePassword(
+                a.users, ending, checks, a.hasher, policy, a.blocklist, a.clock, auditor
+            ),
             c.CHANGE_PASSWORD,
         ),
         create_user=traced(CreateUser(factory, mailer, auditor), c.CREATE_USER),
         get_user=traced(GetUser(a.users), c.GET_USER),
         list_users=traced(ListUsers(a.users), c.LIST_USERS),
-        update_user=traced(UpdateUser(a.users, a.clock, mailer, auditor, a.hasher), c.UPDATE_USER),
-        delete_user=traced(DeleteUser(a.users, a.sessions, auditor), c.DELETE_USER),
+        update_user=traced(
+            UpdateUser(a.users, a.clock, mailer, auditor, checks, ending), c.UPDATE_USER
+        ),
+        delete_user=traced(DeleteUser(a.users, ending, checks, auditor), c.DELETE_USER),
         user_factory=factory,
     )
 
@@ -401,4 +434,8 @@ def _link_policy(settings: Settings) -> EmailLinkPolicy:
         verification_ttl=timedelta(seconds=settings.email_verification_ttl_seconds),
         reset_ttl=timedelta(seconds=settings.password_reset_ttl_seconds),
         min_response=timedelta(milliseconds=settings.email_link_min_response_ms),
+        mail_limits=MailLimits(
+            per_address=hourly(settings.emails_per_address_per_hour),
+            per_account=hourly(settings.emails_per_account_per_hour),
+        ),
     )

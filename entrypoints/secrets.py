@@ -1,10 +1,11 @@
 """Secrets from AWS Secrets Manager, merged into the settings' environment at start-up.
 
-The stack passes secret ARNs, never secret values: `JWT_SECRET_ARN` and
-`MONGODB_URI_SECRET_ARN`. `with_secrets(os.environ)` returns the environment with the
-values filled in (`JWT_SECRET`, `MONGODB_URI`, ...) for `load_settings`. A secret's
-string is either the value itself or a JSON object of setting names, so one secret can
-carry a whole EdDSA key set (`JWT_SIGNING_KID`, `JWT_PRIVATE_KEY`, `JWT_PUBLIC_KEYS`).
+The stack passes secret ARNs, never secret values: `JWT_SECRET_ARN`,
+`MONGODB_URI_SECRET_ARN` and `IDENTIFIER_HMAC_KEY_SECRET_ARN`.
+`with_secrets(os.environ)` returns the environment with the values filled in
+(`JWT_SECRET`, `MONGODB_URI`, ...) for `load_settings`. A secret's string is either the
+value itself or a JSON object of setting names, so one secret can carry a whole EdDSA
+key set (`JWT_SIGNING_KID`, `JWT_PRIVATE_KEY`, `JWT_PUBLIC_KEYS`).
 A value read from a secret wins over the same variable set directly.
 
 Each secret is read once per process (a warm Lambda container reuses it); a new value
@@ -37,6 +38,9 @@ SOURCES: dict[str, SecretSource] = {
         keys=frozenset({"JWT_SECRET", "JWT_SIGNING_KID", "JWT_PRIVATE_KEY", "JWT_PUBLIC_KEYS"}),
     ),
     "MONGODB_URI_SECRET_ARN": SecretSource(plain="MONGODB_URI", keys=frozenset({"MONGODB_URI"})),
+    "IDENTIFIER_HMAC_KEY_SECRET_ARN": SecretSource(
+        plain="IDENTIFIER_HMAC_KEY", keys=frozenset({"IDENTIFIER_HMAC_KEY"})
+    ),
 }
 
 Fetch = Callable[[str], str]

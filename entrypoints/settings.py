@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from adapters.security.argon2_hasher import MIN_MEMORY_KIB, MIN_PARALLELISM, MIN_TIME_COST
 from adapters.security.jwt_tokens import MIN_HS256_SECRET_BYTES
+from adapters.security.pseudonyms import MIN_KEY_BYTES as MIN_IDENTIFIER_KEY_BYTES
 
 T = TypeVar("T")
 
@@ -93,6 +94,13 @@ class Settings:
     two_factor_challenge_ttl_seconds: int = 300
     email_link_min_response_ms: int = 300
     audit_retention_days: int = 365
+    # Abuse limits per hour (README, "Security in short").
+    sign_ups_per_client_per_hour: int = 20
+    emails_per_address_per_hour: int = 5
+    emails_per_account_per_hour: int = 10
+    # The HMAC key of stored identifiers of what clients typed (throttle keys, the audit
+    # subject of unknown accounts). Local runs get a random one per process.
+    identifier_hmac_key: str = field(default="", repr=False)
 
     @property
     def is_local(self) -> bool:
@@ -340,4 +348,31 @@ def _lifecycle(env: Mapping[str, str], environment: str, d: Settings) -> dict[st
         "audit_retention_days": _get(
             env, "AUDIT_RETENTION_DAYS", _positive_int, d.audit_retention_days
         ),
+        "sign_ups_per_client_per_hour": _get(
+            env, "SIGN_UPS_PER_CLIENT_PER_HOUR", _positive_int, d.sign_ups_per_client_per_hour
+        ),
+        "emails_per_address_per_hour": _get(
+            env, "EMAILS_PER_ADDRESS_PER_HOUR", _positive_int, d.emails_per_address_per_hour
+        ),
+        "emails_per_account_per_hour": _get(
+            env, "EMAILS_PER_ACCOUNT_PER_HOUR", _positive_int, d.emails_per_account_per_hour
+        ),
+        "identifier_hmac_key": _identifier_key(env, local),
     }
+
+
+def _identifier_key(env: Mapping[str, str], local: bool) -> str:
+    key = env.get("IDENTIFIER_HMAC_KEY", "")
+    if not key:
+        if not local:
+            raise SettingsError(
+                "IDENTIFIER_HMAC_KEY: required outside local development "
+                f"(≥ {MIN_IDENTIFIER_KEY_BYTES} bytes, or IDENTIFIER_HMAC_KEY_SECRET_ARN)"
+            )
+        # Local runs: throttle counters and audit pseudonyms start afresh with the process.
+        return secrets.token_urlsafe(48)
+    if len(key.encode()) < MIN_IDENTIFIER_KEY_BYTES:
+        raise SettingsError(
+            f"IDENTIFIER_HMAC_KEY: must be at least {MIN_IDENTIFIER_KEY_BYTES} bytes (256 bits)"
+        )
+    return key

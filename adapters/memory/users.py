@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import replace
+from datetime import datetime
+
 from domain.errors import EmailTakenError, StaleVersionError
-from domain.users import Email, Role, User
+from domain.users import Email, Role, User, add_revoked_sessions
 
 
 class InMemoryUserRepository:
@@ -36,7 +40,19 @@ class InMemoryUserRepository:
             raise EmailTakenError
         del self._id_by_email[current.email.value]
         self._id_by_email[user.email.value] = user.id
-        self._by_id[user.id] = user
+        self._by_id[user.id] = replace(user, revoked_sessions=current.revoked_sessions)
+
+    async def revoke_sessions(
+        self, user_id: str, family_ids: Collection[str], until: datetime, now: datetime
+    ) -> bool:
+        current = self._by_id.get(user_id)
+        if current is None:
+            return True
+        revoked = add_revoked_sessions(current.revoked_sessions, family_ids, until, now)
+        if revoked is None:
+            return False
+        self._by_id[user_id] = replace(current, revoked_sessions=revoked)
+        return True
 
     async def delete(self, user_id: str) -> bool:
         user = self._by_id.pop(user_id, None)

@@ -20,10 +20,12 @@ FIELDS = (
     "family_created_at",
     "device",
     "ip",
+    "token_version",
 )
 
-# Sessions written before per-device sessions existed lack these fields.
-DEFAULTS: dict[str, Any] = {"family_created_at": None, "device": "", "ip": ""}
+# Sessions written by older versions lack some fields. One without a token version
+# reads as 0, which no user has: it ends at the upgrade (its user signs in again).
+DEFAULTS: dict[str, Any] = {"family_created_at": None, "device": "", "ip": "", "token_version": 0}
 
 
 def _fields(doc: dict[str, Any]) -> dict[str, Any]:

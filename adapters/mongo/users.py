@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -8,9 +9,14 @@ from pymongo.errors import DuplicateKeyError
 
 from adapters.mongo.connection import USERS, MongoConnection
 from adapters.mongo.errors import store_call
-from domain.errors import EmailTakenError, StaleVersionError
+from domain.errors import EmailTakenError, StaleVersionError, StoreUnavailableError
 from domain.two_factor import TotpFactor
-from domain.users import Email, Role, User
+from domain.users import Email, RevokedSession, Role, User, add_revoked_sessions
+
+# Bumped by every write of `revoked_sessions`: with `version`, the compare-and-set key
+# of every write, so neither kind of write can overwrite the other's.
+SESSIONS_SEQ = "sessions_seq"
+MAX_RACE_RETRIES = 8
 
 
 def _totp_to_document(totp: TotpFactor | None) -> dict[str, Any] | None:
@@ -48,7 +54,16 @@ def to_document(user: User) -> dict[str, Any]:
         "token_version": user.token_version,
         "email_verified": user.email_verified,
         "totp": _totp_to_document(user.totp),
+        "revoked_sessions": _revoked_to_document(user.revoked_sessions),
     }
+
+
+def _revoked_to_document(revoked: tuple[RevokedSession, ...]) -> list[dict[str, Any]]:
+    return [{"family_id": r.family_id, "until": r.until} for r in revoked]
+
+
+def _revoked_from_document(items: list[dict[str, Any]] | None) -> tuple[RevokedSession, ...]:
+    return tuple(RevokedSession(i["family_id"], i["until"]) for i in items or ())
 
 
 def from_document(doc: dict[str, Any]) -> User:
@@ -65,6 +80,7 @@ def from_document(doc: dict[str, Any]) -> User:
         # Documents written before verification and 2FA existed lack these fields.
         email_verified=bool(doc.get("email_verified", False)),
         totp=_totp_from_document(doc.get("totp")),
+        revoked_sessions=_revoked_from_document(doc.get("revoked_sessions")),
     )
 
 
@@ -97,16 +113,53 @@ class MongoUserRepository:
 
     @store_call
     async def update(self, user: User, expected_version: int) -> None:
+        users = await self._users()
         document = to_document(user)
         del document["_id"]
-        try:
-            result = await (await self._users()).replace_one(
-                {"_id": user.id, "version": expected_version}, document
+        for _ in range(MAX_RACE_RETRIES):
+            # The revoked sessions as stored now: this write keeps them.
+            current = await users.find_one(
+                {"_id": user.id}, {"version": 1, "revoked_sessions": 1, SESSIONS_SEQ: 1}
             )
-        except DuplicateKeyError:
-            raise EmailTakenError from None
-        if result.matched_count != 1:
-            raise StaleVersionError
+            if current is None or current["version"] != expected_version:
+                raise StaleVersionError
+            seq = current.get(SESSIONS_SEQ)
+            document["revoked_sessions"] = current.get("revoked_sessions") or []
+            document[SESSIONS_SEQ] = seq or 0
+            try:
+                result = await users.replace_one(
+                    {"_id": user.id, "version": expected_version, SESSIONS_SEQ: seq}, document
+                )
+            except DuplicateKeyError:
+                raise EmailTakenError from None
+            if result.matched_count == 1:
+                return
+        raise StoreUnavailableError(message="The user is too contended; try again.")
+
+    @store_call
+    async def revoke_sessions(
+        self, user_id: str, family_ids: Collection[str], until: datetime, now: datetime
+    ) -> bool:
+        users = await self._users()
+        for _ in range(MAX_RACE_RETRIES):
+            doc = await users.find_one({"_id": user_id})
+            if doc is None:
+                return True
+            stored = _revoked_from_document(doc.get("revoked_sessions"))
+            revoked = add_revoked_sessions(stored, family_ids, until, now)
+            if revoked is None:
+                return False
+            seq = doc.get(SESSIONS_SEQ)
+            replacement = {k: v for k, v in doc.items() if k != "_id"}
+            replacement["revoked_sessions"] = _revoked_to_document(revoked)
+            replacement[SESSIONS_SEQ] = (seq or 0) + 1
+            # Conditional on both keys: a concurrent update or revocation makes this miss.
+            result = await users.replace_one(
+                {"_id": user_id, "version": doc["version"], SESSIONS_SEQ: seq}, replacement
+            )
+            if result.matched_count == 1:
+                return True
+        raise StoreUnavailableError(message="The user is too contended; try again.")
 
     @store_call
     async def delete(self, user_id: str) -> bool:

@@ -81,6 +81,10 @@ class JwtTokenIssuer:
     def access_ttl_seconds(self) -> int:
         return int(self._config.access_ttl.total_seconds())
 
+    @property
+    def accepted_lifetime_seconds(self) -> int:
+        return int((self._config.access_ttl + self._config.leeway).total_seconds()) + 1
+
     def issue(self, user: User, now: datetime, token_id: str, session_id: str) -> str:
         config = self._config
         headers: dict[str, Any] = {"typ": TOKEN_TYPE}

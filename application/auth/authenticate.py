@@ -21,7 +21,9 @@ class Authenticate:
 
     Rules: the token must verify completely (signature, type, issuer, audience, times);
     the user must still exist and carry the token version the token was issued with
-    (a password change, reset or deletion revokes outstanding tokens). One indexed read.
+    (a password change, reset, two-factor or role change, or deletion revokes
+    outstanding tokens); the token's session must not be one the user ended (sign-out,
+    revoking a device, refresh-token reuse). One indexed read.
     """
 
     def __init__(self, users: UserRepository, tokens: TokenIssuer) -> None:
@@ -31,6 +33,10 @@ class Authenticate:
     async def execute(self, access_token: str) -> Principal:
         claims = self._tokens.verify(access_token)
         user = await self._users.get(claims.user_id)
-        if user is None or user.token_version != claims.token_version:
+        if (
+            user is None
+            or user.token_version != claims.token_version
+            or user.session_revoked(claims.session_id)
+        ):
             raise AuthenticationError
         return Principal(user, claims.session_id)

@@ -10,10 +10,11 @@ from application.context import NO_CLIENT, ClientInfo
 from application.pacing import at_least
 from application.ports.password_blocklist import PasswordBlocklist
 from application.ports.password_hasher import PasswordHasher
-from application.ports.refresh_session_repository import RefreshSessionRepository
+from application.ports.pseudonyms import Pseudonyms
 from application.ports.system import Clock
 from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
+from application.sessions.ending import SessionEnding
 from application.users.change_password import with_new_password
 from application.users.writes import update_latest
 from domain.audit import AuditEventType
@@ -42,12 +43,14 @@ class RequestPasswordReset:
         users: UserRepository,
         mailer: LinkMailer,
         throttles: ThrottleRepository,
+        pseudonyms: Pseudonyms,
         clock: Clock,
         auditor: Auditor,
     ) -> None:
         self._users = users
         self._mailer = mailer
         self._throttles = throttles
+        self._pseudonyms = pseudonyms
         self._clock = clock
         self._auditor = auditor
 
@@ -55,7 +58,7 @@ class RequestPasswordReset:
         now = self._clock.now()
         policy = self._mailer.policy
         await check_link_request(
-            self._throttles, policy, "reset", command.email, command.client.ip, now
+            self._throttles, self._pseudonyms, policy, "reset", command.email, command.client, now
         )
         async with at_least(policy.min_response):
             user = await self._users.get_by_email(Email(command.email))
@@ -79,17 +82,18 @@ class ConfirmPasswordReset:
     Rules: the token is single-use, expires, and dies with any password change made
     after it was sent; a new password breaking the policy leaves the token usable (the
     user fixes the password and submits again). Success ends every session and every
-    access token of the user, marks the address verified (the link proved it), and
-    lifts the account's sign-in throttle (an attacker's guesses must not lock the owner
-    out after a reset).
+    access token of the user (including those of a sign-in racing it), marks the
+    address verified (the link proved it), and lifts the account's sign-in throttle (an
+    attacker's guesses must not lock the owner out after a reset).
     """
 
     def __init__(
         self,
         users: UserRepository,
         tokens: OneTimeTokens,
-        sessions: RefreshSessionRepository,
+        ending: SessionEnding,
         throttles: ThrottleRepository,
+        pseudonyms: Pseudonyms,
         hasher: PasswordHasher,
         policy: PasswordPolicy,
         blocklist: PasswordBlocklist,
@@ -98,8 +102,9 @@ class ConfirmPasswordReset:
     ) -> None:
         self._users = users
         self._tokens = tokens
-        self._sessions = sessions
+        self._ending = ending
         self._throttles = throttles
+        self._pseudonyms = pseudonyms
         self._hasher = hasher
         self._policy = policy
         self._blocklist = blocklist
@@ -132,6 +137,6 @@ class ConfirmPasswordReset:
             return with_new_password(latest, new_hash, now, email_verified=True)
 
         await update_latest(self._users, user, reset)
-        await self._sessions.revoke_user(user.id)
-        await self._throttles.clear(account_throttle_key(user.email.value))
+        await self._ending.end_all(user.id)
+        await self._throttles.clear(account_throttle_key(self._pseudonyms, user.email.value))
         await self._auditor.record(AuditEventType.PASSWORD_RESET, user.id, command.client)

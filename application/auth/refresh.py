@@ -9,6 +9,7 @@ from application.context import NO_CLIENT, ClientInfo
 from application.ports.refresh_session_repository import RefreshSessionRepository
 from application.ports.system import Clock
 from application.ports.user_repository import UserRepository
+from application.sessions.ending import SessionEnding
 from domain.audit import AuditEventType
 from domain.errors import AuthenticationError, RefreshReuseError
 
@@ -28,8 +29,11 @@ class Refresh:
     an atomic compare-and-set, so two concurrent refreshes yield one new pair. A spent
     token presented again after the grace window means it leaked: its whole family is
     revoked. Within the grace window (a client retrying a lost response, or a race) the
-    request fails without revoking. The user must still exist. A revocation racing the
-    rotation wins: the new token is never left live.
+    request fails without revoking. The user must still exist, and the session must
+    have been issued under the user's current credentials (`token_version`): a password
+    change, reset, two-factor or role change ends it. A revocation racing the rotation
+    wins: the new token is never left live. Ending a family (reuse) also ends its
+    access tokens at once.
     """
 
     def __init__(
@@ -37,6 +41,7 @@ class Refresh:
         users: UserRepository,
         sessions: RefreshSessionRepository,
         issuer: SessionIssuer,
+        ending: SessionEnding,
         clock: Clock,
         auditor: Auditor,
     ) -> None:
@@ -44,6 +49,7 @@ class Refresh:
         self._users = users
         self._sessions = sessions
         self._issuer = issuer
+        self._ending = ending
         self._clock = clock
 
     async def execute(self, command: RefreshCommand) -> TokenPair:
@@ -53,7 +59,7 @@ class Refresh:
             raise AuthenticationError
         if session.spent_at is not None:
             if now - session.spent_at > self._issuer.lifetimes.reuse_grace:
-                await self._sessions.revoke_family(session.family_id)
+                await self._ending.end_family(session.user_id, session.family_id)
                 log.warning(
                     "refresh_reuse",
                     extra={"user_id": session.user_id, "family_id": session.family_id},
@@ -69,7 +75,12 @@ class Refresh:
         if now >= session.expires_at:
             raise AuthenticationError
         user = await self._users.get(session.user_id)
-        if user is None or not await self._sessions.spend(session.token_hash, now):
+        if user is None:
+            raise AuthenticationError
+        if not session.is_current_for(user.token_version):
+            await self._sessions.revoke_family(session.family_id)
+            raise AuthenticationError
+        if not await self._sessions.spend(session.token_hash, now):
             raise AuthenticationError
         tokens = await self._issuer.continue_family(user, session, now, command.client)
         # A revocation (sign-out of this device, password change or reset, deletion) that

@@ -10,7 +10,9 @@ from application.context import ClientInfo
 from application.ports.refresh_session_repository import RefreshSessionRepository
 from application.ports.system import IdGenerator
 from application.ports.token_issuer import TokenIssuer
+from application.ports.user_repository import UserRepository
 from domain.auth import RefreshSession
+from domain.errors import InvalidCredentialsError
 from domain.users import User
 
 
@@ -38,7 +40,11 @@ hash_refresh_token = hash_secret
 
 
 class SessionIssuer:
-    """Creates the refresh session of a (new or continuing) family and its access token."""
+    """Creates the refresh session of a (new or continuing) family and its access token.
+
+    Sessions and access tokens carry the user's `token_version`, so a credential change
+    (which raises it) ends them all, including one being issued while it ran.
+    """
 
     def __init__(
         self,
@@ -46,14 +52,21 @@ class SessionIssuer:
         tokens: TokenIssuer,
         ids: IdGenerator,
         lifetimes: SessionLifetimes,
+        users: UserRepository,
     ) -> None:
         self._sessions = sessions
         self._tokens = tokens
         self._ids = ids
         self.lifetimes = lifetimes
+        self._users = users
 
     async def start(self, user: User, now: datetime, client: ClientInfo) -> TokenPair:
-        """A new family (sign-up, sign-in): a new signed-in device."""
+        """A new family (sign-up, sign-in): a new signed-in device.
+
+        `user` is the state whose credentials were checked. A password change, reset or
+        other credential change that ran since then revoked the sessions that existed,
+        not this one: look again after storing it, and end it if it is behind.
+        """
         expires = now + self.lifetimes.absolute
         first = RefreshSession(
             token_hash="",
@@ -65,8 +78,14 @@ class SessionIssuer:
             family_created_at=now,
             device=client.device,
             ip=client.ip,
+            token_version=user.token_version,
         )
-        return await self._issue(user, first)
+        tokens = await self._issue(user, first)
+        latest = await self._users.get(user.id)
+        if latest is None or not first.is_current_for(latest.token_version):
+            await self._sessions.revoke_family(first.family_id)
+            raise InvalidCredentialsError("The account's credentials changed meanwhile.")
+        return tokens
 
     async def continue_family(
         self, user: User, previous: RefreshSession, now: datetime, client: ClientInfo

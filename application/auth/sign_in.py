@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,6 +10,7 @@ from application.auth.one_time_tokens import OneTimeTokens
 from application.auth.sessions import SessionIssuer, TokenPair
 from application.context import NO_CLIENT, ClientInfo
 from application.ports.password_hasher import PasswordHasher
+from application.ports.pseudonyms import Pseudonyms
 from application.ports.system import Clock
 from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
@@ -29,8 +29,14 @@ from domain.users import Email, User
 log = logging.getLogger("auth.sign_in")
 
 
-def account_throttle_key(email: str) -> str:
-    return "acct:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+def account_throttle_key(pseudonyms: Pseudonyms, email: str) -> str:
+    """The sign-in counter of an address: keyed by its pseudonym, since whatever the
+    client typed (maybe a password, in the email field) must not be stored readable."""
+    return "acct:" + email_pseudonym(pseudonyms, email)
+
+
+def email_pseudonym(pseudonyms: Pseudonyms, email: str) -> str:
+    return pseudonyms.of("email", email.strip().lower())
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +91,10 @@ class SignIn:
         clock: Clock,
         challenges: OneTimeTokens,
         auditor: Auditor,
+        pseudonyms: Pseudonyms,
         rules: SignInRules = SignInRules(),  # noqa: B008 - frozen, shared safely
     ) -> None:
+        self._pseudonyms = pseudonyms
         self._users = users
         self._hasher = hasher
         self._throttles = throttles
@@ -100,8 +108,8 @@ class SignIn:
     async def execute(self, command: SignInCommand) -> SignInResult:
         now = self._clock.now()
         client = command.client
-        account_key = account_throttle_key(command.email)
-        ip_key = "ip:" + client.ip
+        account_key = account_throttle_key(self._pseudonyms, command.email)
+        ip_key = "ip:" + client.network
         per_ip = self._throttling.per_ip
         wait = per_ip.retry_after(await self._throttles.get(ip_key), now)
         # The account attempt is counted before the password is checked (and forgotten
@@ -128,8 +136,9 @@ class SignIn:
                 "client_ip": client.ip,
             },
         )
-        # Recorded for unknown addresses too (under a digest, never the address): the
-        # same write either way, so the time taken does not tell them apart.
+        # Recorded for unknown addresses too (under a keyed pseudonym, never the address
+        # or a bare hash of it): the same write either way, so the time taken does not
+        # tell them apart.
         subject = user.id if user else "unknown:" + account_key.removeprefix("acct:")[:24]
         await self._auditor.record(AuditEventType.SIGN_IN_FAILED, subject, client)
         raise InvalidCredentialsError

@@ -5,13 +5,13 @@ from dataclasses import dataclass
 
 from application.audit.auditor import Auditor
 from application.auth.one_time_tokens import OneTimeTokens
+from application.auth.secret_checks import SecretChecks
 from application.auth.sessions import SessionIssuer, TokenPair
 from application.context import NO_CLIENT, ClientInfo
 from application.ports.one_time_passwords import OneTimePasswords
 from application.ports.system import Clock
 from application.ports.user_repository import UserRepository
 from application.two_factor.codes import AcceptedCode, accept_code
-from application.two_factor.throttling import TwoFactorThrottle
 from application.users.writes import update_latest
 from domain.audit import AuditEventType
 from domain.errors import InvalidCodeError
@@ -34,8 +34,9 @@ class CompleteTwoFactorSignIn:
     Rules: the challenge is short-lived and single-use, and dies with a password change;
     the code is accepted for a later time step than any code used before (checked and
     recorded in one compare-and-set, so a code cannot be replayed even concurrently);
-    a backup code works once; wrong codes are throttled per account with the sign-in
-    policy (exponential back-off, never a permanent lock).
+    a backup code works once; wrong codes are throttled per account and per client
+    network on the budget of every check of a secret (exponential back-off, never a
+    permanent lock), and audited.
     """
 
     def __init__(
@@ -43,7 +44,7 @@ class CompleteTwoFactorSignIn:
         users: UserRepository,
         challenges: OneTimeTokens,
         otp: OneTimePasswords,
-        throttle: TwoFactorThrottle,
+        checks: SecretChecks,
         sessions: SessionIssuer,
         clock: Clock,
         auditor: Auditor,
@@ -51,7 +52,7 @@ class CompleteTwoFactorSignIn:
         self._users = users
         self._challenges = challenges
         self._otp = otp
-        self._throttle = throttle
+        self._checks = checks
         self._sessions = sessions
         self._clock = clock
         self._auditor = auditor
@@ -62,7 +63,7 @@ class CompleteTwoFactorSignIn:
         challenge = await self._challenges.peek(command.challenge, purpose, now)
         if challenge is None:
             raise InvalidCodeError
-        await self._throttle.reserve(challenge.user_id, now)
+        await self._checks.begin(challenge.user_id, client, now)
         user = await self._users.get(challenge.user_id)
         if user is None:
             raise InvalidCodeError
@@ -83,13 +84,15 @@ class CompleteTwoFactorSignIn:
             used(user)
         except InvalidCodeError:
             log.info("sign_in", extra={"outcome": "two_factor_failure", "user_id": user.id})
-            await self._auditor.record(AuditEventType.TWO_FACTOR_FAILED, user.id, client)
+            await self._checks.failed(
+                user.id, client, now, operation="sign_in", event=AuditEventType.TWO_FACTOR_FAILED
+            )
             raise
         if await self._challenges.redeem(command.challenge, purpose, now) is None:
             raise InvalidCodeError  # a concurrent request completed this challenge
         # Spend the code on the latest state: a concurrent replay of it fails here.
         user = await update_latest(self._users, user, used)
-        await self._throttle.clear(user.id)
+        await self._checks.succeeded(user.id)
         method = "backup_code" if accepted[0].backup_code else "totp"
         log.info(
             "sign_in", extra={"outcome": "success", "user_id": user.id, "client_ip": client.ip}

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from application.auth.sessions import hash_refresh_token
 from application.ports.refresh_session_repository import RefreshSessionRepository
+from application.sessions.ending import SessionEnding
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,12 +13,14 @@ class SignOutCommand:
 
 
 class SignOut:
-    """End the session family of a refresh token. Idempotent: unknown tokens succeed too."""
+    """End the session of a refresh token: its refresh tokens and, at once, its access
+    tokens. Idempotent: unknown tokens succeed too."""
 
-    def __init__(self, sessions: RefreshSessionRepository) -> None:
+    def __init__(self, sessions: RefreshSessionRepository, ending: SessionEnding) -> None:
         self._sessions = sessions
+        self._ending = ending
 
     async def execute(self, command: SignOutCommand) -> None:
         session = await self._sessions.get(hash_refresh_token(command.refresh_token))
         if session is not None:
-            await self._sessions.revoke_family(session.family_id)
+            await self._ending.end_family(session.user_id, session.family_id)

@@ -6,8 +6,12 @@ from application.audit.auditor import Auditor
 from application.auth.email_links import LinkMailer
 from application.auth.sessions import SessionIssuer, TokenPair
 from application.context import NO_CLIENT, ClientInfo
+from application.ports.system import Clock
+from application.ports.throttle_repository import ThrottleRepository
 from application.users.create_user import NewUser, UserFactory
 from domain.audit import AuditEventType
+from domain.auth import ThrottlePolicy
+from domain.errors import TooManyAttemptsError
 from domain.users import Role, User
 
 
@@ -30,11 +34,13 @@ class SignUpResult:
 class SignUp:
     """Open registration.
 
-    Rules: the password passes the policy; the email is unused (case-insensitively,
-    enforced by the store's unique index, so concurrent sign-ups yield one account);
-    the new user has role `user`, with an unverified email to which a verification link
-    is sent; the response signs the user in (new session family), unless verified emails
-    are required to sign in: then the user signs in after following the link.
+    Rules: each client network may open a limited number of accounts per hour (every
+    attempt counts, so a flood of sign-ups cannot occupy the password hasher); the
+    password passes the policy; the email is unused (case-insensitively, enforced by the
+    store's unique index, so concurrent sign-ups yield one account); the new user has
+    role `user`, with an unverified email to which a verification link is sent; the
+    response signs the user in (new session family), unless verified emails are
+    required to sign in: then the user signs in after following the link.
     """
 
     def __init__(
@@ -43,6 +49,9 @@ class SignUp:
         sessions: SessionIssuer,
         mailer: LinkMailer,
         auditor: Auditor,
+        throttles: ThrottleRepository,
+        per_client: ThrottlePolicy,
+        clock: Clock,
         require_verified_email: bool = False,
     ) -> None:
         self._require_verified_email = require_verified_email
@@ -50,8 +59,15 @@ class SignUp:
         self._sessions = sessions
         self._mailer = mailer
         self._auditor = auditor
+        self._throttles = throttles
+        self._per_client = per_client
+        self._clock = clock
 
     async def execute(self, command: SignUpCommand) -> SignUpResult:
+        key = f"signup-ip:{command.client.network}"
+        wait = await self._throttles.reserve_attempt(key, self._clock.now(), self._per_client)
+        if wait:
+            raise TooManyAttemptsError(wait)
         user = await self._factory.create(
             NewUser(command.email, command.password, command.name, Role.USER)
         )

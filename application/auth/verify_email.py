@@ -7,6 +7,7 @@ from application.auth.email_links import LinkMailer, check_link_request
 from application.auth.one_time_tokens import OneTimeTokens
 from application.context import NO_CLIENT, ClientInfo
 from application.pacing import at_least
+from application.ports.pseudonyms import Pseudonyms
 from application.ports.system import Clock
 from application.ports.throttle_repository import ThrottleRepository
 from application.ports.user_repository import UserRepository
@@ -73,18 +74,20 @@ class ResendVerification:
         users: UserRepository,
         mailer: LinkMailer,
         throttles: ThrottleRepository,
+        pseudonyms: Pseudonyms,
         clock: Clock,
     ) -> None:
         self._users = users
         self._mailer = mailer
         self._throttles = throttles
+        self._pseudonyms = pseudonyms
         self._clock = clock
 
     async def execute(self, command: ResendVerificationCommand) -> None:
         now = self._clock.now()
         policy = self._mailer.policy
         await check_link_request(
-            self._throttles, policy, "verify", command.email, command.client.ip, now
+            self._throttles, self._pseudonyms, policy, "verify", command.email, command.client, now
         )
         async with at_least(policy.min_response):
             user = await self._users.get_by_email(Email(command.email))

@@ -23,6 +23,11 @@ class TokenIssuer(Protocol):
     @property
     def access_ttl_seconds(self) -> int: ...
 
+    @property
+    def accepted_lifetime_seconds(self) -> int:
+        """The longest an access token is accepted after it was issued: its lifetime
+        plus the clock leeway of verification."""
+
     def issue(self, user: User, now: datetime, token_id: str, session_id: str) -> str: ...
 
     def verify(self, token: str) -> AccessClaims:

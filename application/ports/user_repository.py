@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
 from typing import Protocol
 
 from domain.users import Email, User
@@ -19,7 +21,18 @@ class UserRepository(Protocol):
         """Replace the stored user if its version is still `expected_version`.
 
         `StaleVersionError` when it is not (or the user is gone), `EmailTakenError`
-        when the new email belongs to someone else.
+        when the new email belongs to someone else. The stored `revoked_sessions` stay
+        as they are, whatever `user` carries (a concurrent `revoke_sessions` is kept).
+        """
+
+    async def revoke_sessions(
+        self, user_id: str, family_ids: Collection[str], until: datetime, now: datetime
+    ) -> bool:
+        """Atomically add `family_ids` to the user's `revoked_sessions` until `until`
+        (`domain.users.add_revoked_sessions`), changing nothing else (not the version).
+
+        False, writing nothing, when the bounded list has no room; True otherwise,
+        including for an unknown user (no token of theirs works anyway).
         """
 
     async def delete(self, user_id: str) -> bool:

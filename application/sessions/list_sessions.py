@@ -14,11 +14,14 @@ class ListSessionsQuery:
 
 
 class ListSessions:
-    """The actor's live sessions, most recently used first (one per signed-in device)."""
+    """The actor's live sessions, most recently used first (one per signed-in device).
+    A session issued under credentials the user has since changed is dead: not listed."""
 
     def __init__(self, sessions: RefreshSessionRepository, clock: Clock) -> None:
         self._sessions = sessions
         self._clock = clock
 
     async def execute(self, query: ListSessionsQuery) -> list[RefreshSession]:
-        return await self._sessions.list_live(query.actor.id, self._clock.now())
+        user = query.actor
+        live = await self._sessions.list_live(user.id, self._clock.now())
+        return [s for s in live if s.is_current_for(user.token_version)]

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from application.audit.auditor import Auditor
 from application.context import NO_CLIENT, ClientInfo
 from application.ports.refresh_session_repository import RefreshSessionRepository
+from application.sessions.ending import SessionEnding
 from domain.audit import AuditEventType
 from domain.errors import SessionNotFoundError
 from domain.users import User
@@ -18,18 +19,21 @@ class RevokeSessionCommand:
 
 
 class RevokeSession:
-    """Sign one of your devices out: its refresh token stops working at once; an access
-    token it already holds lives out its short lifetime (ACCESS_TOKEN_TTL_SECONDS).
+    """Sign one of your devices out: its refresh and access tokens stop working at once.
     Someone else's session id is 'not found', like an unknown one."""
 
-    def __init__(self, sessions: RefreshSessionRepository, auditor: Auditor) -> None:
+    def __init__(
+        self, sessions: RefreshSessionRepository, ending: SessionEnding, auditor: Auditor
+    ) -> None:
         self._sessions = sessions
+        self._ending = ending
         self._auditor = auditor
 
     async def execute(self, command: RevokeSessionCommand) -> None:
         user = command.actor
         if not await self._sessions.revoke_user_family(user.id, command.session_id):
             raise SessionNotFoundError
+        await self._ending.refuse_access_tokens(user.id, [command.session_id])
         await self._auditor.record(
             AuditEventType.SESSION_REVOKED,
             user.id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from application.auth.sessions import hash_secret
@@ -28,6 +28,25 @@ def hash_backup_code(code: str) -> str:
 class AcceptedCode:
     factor: TotpFactor  # the factor after this use (step advanced, backup code gone)
     backup_code: bool
+
+    def applied_to(self, latest: TotpFactor | None) -> TotpFactor | None:
+        """The use of this code recorded on `latest` (the factor as stored now), for a
+        write that checks and records the code in one compare-and-set: `InvalidCodeError`
+        if a concurrent request used the same code meanwhile (no replay). A factor
+        replaced or removed meanwhile is left alone."""
+        if latest is None or latest.secret != self.factor.secret:
+            return latest
+        if self.backup_code:
+            kept = set(self.factor.backup_code_hashes)
+            if set(latest.backup_code_hashes) <= kept:
+                raise InvalidCodeError  # the code is gone already
+            return replace(
+                latest,
+                backup_code_hashes=tuple(h for h in latest.backup_code_hashes if h in kept),
+            )
+        if latest.last_used_step >= self.factor.last_used_step:
+            raise InvalidCodeError
+        return latest.after_code(self.factor.last_used_step)
 
 
 def accept_code(

@@ -3,12 +3,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.audit.auditor import Auditor
+from application.auth.secret_checks import SecretChecks
 from application.context import NO_CLIENT, ClientInfo
 from application.ports.one_time_passwords import OneTimePasswords
 from application.ports.system import Clock
 from application.ports.user_repository import UserRepository
 from application.two_factor.codes import hash_backup_code
-from application.two_factor.throttling import TwoFactorThrottle
 from application.users.writes import update_latest
 from domain.audit import AuditEventType
 from domain.errors import FieldError, InvalidInputError, TwoFactorStateError
@@ -27,27 +27,27 @@ class ConfirmTwoFactor:
     """Turn two-factor on with a first code from the app; answer the backup codes.
 
     Rules: only a pending factor is confirmed; the code must match it (proof the app
-    holds the secret), with wrong codes throttled like every second-factor guess; the
-    backup codes are shown this once and stored hashed.
+    holds the secret), with wrong codes throttled and audited like every check of a
+    secret; the backup codes are shown this once and stored hashed.
     """
 
     def __init__(
         self,
         users: UserRepository,
         otp: OneTimePasswords,
-        throttle: TwoFactorThrottle,
+        checks: SecretChecks,
         clock: Clock,
         auditor: Auditor,
     ) -> None:
-        self._throttle = throttle
+        self._checks = checks
         self._users = users
         self._otp = otp
         self._clock = clock
         self._auditor = auditor
 
     async def execute(self, command: ConfirmTwoFactorCommand) -> list[str]:
-        now = self._clock.now()
-        await self._throttle.reserve(command.actor.id, now)
+        now, client = self._clock.now(), command.client
+        await self._checks.begin(command.actor.id, client, now)
         codes = self._otp.new_backup_codes(BACKUP_CODE_COUNT)
         hashes = tuple(hash_backup_code(code) for code in codes)
 
@@ -62,8 +62,12 @@ class ConfirmTwoFactor:
                 )
             return latest.changed(now, totp=TotpFactor(factor.secret, True, step, hashes))
 
-        user = await update_latest(self._users, command.actor, confirmed)
-        await self._throttle.clear(user.id)
+        try:
+            user = await update_latest(self._users, command.actor, confirmed)
+        except InvalidInputError:
+            await self._checks.failed(command.actor.id, client, now, operation="confirm_two_factor")
+            raise
+        await self._checks.succeeded(user.id)
         await self._auditor.record(
             AuditEventType.TWO_FACTOR_ENABLED, user.id, command.client, actor_id=user.id
         )

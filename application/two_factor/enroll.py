@@ -2,18 +2,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.auth.secret_checks import Proof, SecretChecks
 from application.context import NO_CLIENT, ClientInfo
 from application.ports.one_time_passwords import OneTimePasswords
-from application.ports.password_hasher import PasswordHasher
 from application.ports.system import Clock
 from application.ports.user_repository import UserRepository
-from application.two_factor.throttling import TwoFactorThrottle
 from application.users.writes import update_latest
-from domain.errors import (
-    EmailNotVerifiedError,
-    InvalidCredentialsError,
-    TwoFactorStateError,
-)
+from domain.errors import EmailNotVerifiedError, TwoFactorStateError
 from domain.two_factor import TotpFactor
 from domain.users import User
 
@@ -35,23 +30,21 @@ class EnrollTwoFactor:
     """Start turning on two-factor: a new secret, pending until confirmed by a code.
 
     Rules: the password is asked again (a stolen access token alone cannot attach an
-    attacker's authenticator), with wrong passwords throttled per account like the other
-    two-factor steps (the token holder must not get a password oracle); an enabled
-    factor must be disabled first; starting again while pending replaces the secret.
+    attacker's authenticator), throttled and audited like every check of a secret (the
+    token holder must not get a password oracle); an enabled factor must be disabled
+    first; starting again while pending replaces the secret.
     """
 
     def __init__(
         self,
         users: UserRepository,
-        hasher: PasswordHasher,
+        checks: SecretChecks,
         otp: OneTimePasswords,
-        throttle: TwoFactorThrottle,
         clock: Clock,
         issuer: str,
     ) -> None:
-        self._throttle = throttle
+        self._checks = checks
         self._users = users
-        self._hasher = hasher
         self._otp = otp
         self._clock = clock
         self._issuer = issuer
@@ -64,10 +57,8 @@ class EnrollTwoFactor:
             raise EmailNotVerifiedError("Verify your email address before turning on two-factor.")
         if user.two_factor_enabled:
             raise TwoFactorStateError("Two-factor authentication is on already.")
-        await self._throttle.reserve(user.id, self._clock.now())
-        if not await self._hasher.verify(user.password_hash, command.password):
-            raise InvalidCredentialsError("The password is incorrect.")
-        await self._throttle.clear(user.id)
+        proof = Proof(command.password, password_field="password")
+        await self._checks.reauthenticate(user, proof, command.client, "enroll_two_factor")
         secret = self._otp.new_secret()
 
         def pending(latest: User) -> User:

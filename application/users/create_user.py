@@ -12,6 +12,7 @@ from application.ports.user_repository import UserRepository
 from application.users.access import require_admin
 from domain.audit import AuditEventType
 from domain.auth import PasswordPolicy
+from domain.errors import EmailTakenError
 from domain.users import Email, Role, User, normalize_name
 
 
@@ -27,7 +28,13 @@ class NewUser:
 
 class UserFactory:
     """Validates, hashes and stores a new user in one step, so no half-created user exists:
-    the user document carries its password hash and is written once."""
+    the user document carries its password hash and is written once.
+
+    A taken address is refused before the password is hashed: sign-up says "taken"
+    anyway (409), so the check reveals nothing, and requests that cannot succeed must
+    not occupy the hasher that sign-ins share. The store's unique index still decides
+    between concurrent sign-ups of a new address.
+    """
 
     def __init__(
         self,
@@ -49,6 +56,8 @@ class UserFactory:
         email = Email(new.email)
         name = normalize_name(new.name)
         self._policy.check(new.password, email=email.value, name=name, blocklist=self._blocklist)
+        if await self._users.get_by_email(email) is not None:
+            raise EmailTakenError
         password_hash = await self._hasher.hash(new.password)
         now = self._clock.now()
         user = User(

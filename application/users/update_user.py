@@ -4,19 +4,14 @@ from dataclasses import dataclass
 
 from application.audit.auditor import Auditor
 from application.auth.email_links import LinkMailer
+from application.auth.secret_checks import Proof, SecretChecks
 from application.context import NO_CLIENT, ClientInfo
-from application.ports.password_hasher import PasswordHasher
 from application.ports.system import Clock
 from application.ports.user_repository import UserRepository
+from application.sessions.ending import SessionEnding
 from application.users.access import ensure_not_last_admin, load_visible, undo_if_no_admin_left
 from domain.audit import AuditEventType
-from domain.errors import (
-    FieldError,
-    InvalidCredentialsError,
-    InvalidInputError,
-    PermissionDeniedError,
-    StaleVersionError,
-)
+from domain.errors import PermissionDeniedError, StaleVersionError
 from domain.users import Email, Role, User, normalize_name
 
 
@@ -30,6 +25,7 @@ class UpdateUserCommand:
     role: Role | None = None
     # Asked again when users change their own address (see `UpdateUser`).
     current_password: str | None = None
+    code: str | None = None
     client: ClientInfo = NO_CLIENT
 
 
@@ -40,9 +36,13 @@ class UpdateUser:
     so as to leave no admin; the caller must name the version it read, and a write
     based on an older version fails (no lost update, enforced by the store as well);
     the email stays unique, and a new one is unverified until its owner follows the link
-    sent to it. Users changing their own address give their current password: the
-    address is where password resets go, so an access token alone (stolen, or a
-    browser left signed in) must not be able to redirect them. The old address is told.
+    sent to it. Users changing their own address re-authenticate (current password, and
+    a code when two-factor is on; throttled and audited): the address is where password
+    resets go, so an access token alone (stolen, or a browser left signed in) must not
+    be able to redirect them. The old address is told, and both mails must be within
+    their limits, or the change is refused (429) rather than made silently. A role
+    change is a credential change for the user: the role is in their access tokens, so
+    every session of theirs ends.
     """
 
     def __init__(
@@ -51,13 +51,15 @@ class UpdateUser:
         clock: Clock,
         mailer: LinkMailer,
         auditor: Auditor,
-        hasher: PasswordHasher,
+        checks: SecretChecks,
+        ending: SessionEnding,
     ) -> None:
-        self._hasher = hasher
         self._users = users
         self._clock = clock
         self._mailer = mailer
         self._auditor = auditor
+        self._checks = checks
+        self._ending = ending
 
     async def execute(self, command: UpdateUserCommand) -> User:
         target = await load_visible(self._users, command.actor, command.user_id)
@@ -69,9 +71,17 @@ class UpdateUser:
         if command.name is not None:
             changes["name"] = normalize_name(command.name)
         if command.email is not None and Email(command.email) != target.email:
+            new_email = Email(command.email)
             if target.id == command.actor.id:
-                await self._reauthenticate(target, command.current_password)
-            changes["email"] = Email(command.email)
+                proof = Proof(command.current_password, command.code)
+                code = await self._checks.reauthenticate(
+                    target, proof, command.client, "change_email"
+                )
+                if code is not None:
+                    changes["totp"] = code.applied_to(target.totp)
+            now = self._clock.now()
+            await self._mailer.budget.check(target.id, [new_email.value, target.email.value], now)
+            changes["email"] = new_email
             changes["email_verified"] = False
         if command.role is not None and command.role is not target.role:
             if command.role is not Role.ADMIN:
@@ -79,33 +89,30 @@ class UpdateUser:
             changes["role"] = command.role
         if not changes:
             return target
-        updated = target.changed(self._clock.now(), **changes)
+        now = self._clock.now()
+        if "role" in changes:
+            updated = target.with_new_credentials(now, **changes)
+        else:
+            updated = target.changed(now, **changes)
         await self._users.update(updated, expected_version=command.expected_version)
         if target.is_admin and not updated.is_admin:
-            restored = updated.changed(self._clock.now(), role=Role.ADMIN)
+            # Undone whole: the sessions the demotion would have ended live on.
+            restored = updated.changed(
+                self._clock.now(), role=Role.ADMIN, token_version=target.token_version
+            )
             await undo_if_no_admin_left(
                 self._users, lambda: self._users.update(restored, expected_version=updated.version)
             )
+        if updated.token_version != target.token_version:
+            await self._ending.end_all(updated.id)
         await self._record(command, target, updated)
         return updated
-
-    async def _reauthenticate(self, user: User, password: str | None) -> None:
-        if not password:
-            raise InvalidInputError(
-                [
-                    FieldError(
-                        "current_password", "Enter your current password to change your email."
-                    )
-                ]
-            )
-        if not await self._hasher.verify(user.password_hash, password):
-            raise InvalidCredentialsError("The current password is incorrect.")
 
     async def _record(self, command: UpdateUserCommand, before: User, after: User) -> None:
         actor, client = command.actor.id, command.client
         if after.email != before.email:
             await self._mailer.send_verification(after, after.updated_at)
-            await self._mailer.send_email_changed(after, before.email.value)
+            await self._mailer.send_email_changed(after, before.email.value, after.updated_at)
             await self._auditor.record(
                 AuditEventType.EMAIL_CHANGED, after.id, client, actor_id=actor
             )

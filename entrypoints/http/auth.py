@@ -51,7 +51,7 @@ class AuthController(Controller):
         "/sign-up",
         operation_id="signUp",
         status_code=201,
-        responses=problems(*BODY, 409, 503),
+        responses=problems(*BODY, 409, 429, 503),
         response_headers=SET_COOKIE_DOC,
     )
     async def sign_up(
@@ -62,7 +62,8 @@ class AuthController(Controller):
         refresh_token_transport: Transport = None,
     ) -> Response[SignUpOut]:
         """Create an account (role `user`) and sign it in; a verification link is
-        emailed. 409 if the email is taken, 422 if the email or password breaks a rule."""
+        emailed. 409 if the email is taken, 422 if the email or password breaks a rule,
+        429 with `Retry-After` when this client has opened too many accounts lately."""
         cookie_mode = is_cookie_mode(refresh_token_transport)
         command = SignUpCommand(checked_email(data.email), data.password, data.name, client)
         result = await services.sign_up.execute(command)

@@ -66,8 +66,12 @@ class RefreshTokenIn(Input, frozen=True, forbid_unknown_fields=True):
 
 
 class ChangePasswordIn(Input, frozen=True, forbid_unknown_fields=True):
+    """`code` (from the authenticator app, or a backup code) is required when two-factor
+    is on."""
+
     current_password: PasswordField
     new_password: NewPasswordField
+    code: CodeField | UnsetType = UNSET
 
 
 class CreateUserIn(Input, frozen=True, forbid_unknown_fields=True):
@@ -78,12 +82,22 @@ class CreateUserIn(Input, frozen=True, forbid_unknown_fields=True):
 
 
 class UpdateUserIn(Input, frozen=True, forbid_unknown_fields=True):
-    """`current_password` is required when you change your own email."""
+    """`current_password` is required when you change your own email, and `code` too
+    when two-factor is on."""
 
     name: NameField | UnsetType = UNSET
     email: EmailField | UnsetType = UNSET
     role: RoleField | UnsetType = UNSET
     current_password: PasswordField | UnsetType = UNSET
+    code: CodeField | UnsetType = UNSET
+
+
+class DeleteUserIn(Input, frozen=True, forbid_unknown_fields=True):
+    """Deleting your own account: your current password, and `code` when two-factor is
+    on. An admin deleting someone else sends no body."""
+
+    current_password: PasswordField | UnsetType = UNSET
+    code: CodeField | UnsetType = UNSET
 
 
 class EmailIn(Input, frozen=True, forbid_unknown_fields=True):
@@ -274,6 +288,11 @@ def audit_page_out(page: AuditPage) -> AuditPageOut:
         ],
         page.next_cursor,
     )
+
+
+def given(value: str | UnsetType) -> str | None:
+    """An optional request field as the use cases take it: None when absent."""
+    return None if value is UNSET else value
 
 
 def tokens_out(tokens: TokenPair, *, with_refresh_token: bool = True) -> TokenPairOut:

@@ -20,13 +20,15 @@ from domain.users import Role, User
 from entrypoints.http.account import BEARER, SIGNED_IN
 from entrypoints.http.dependencies import Client, CurrentUser, ServicesDep
 from entrypoints.http.etags import etag_of, version_from_if_match
-from entrypoints.http.openapi import BODY, problems
+from entrypoints.http.openapi import BODY, OptionalBodyOperation, problems
 from entrypoints.http.schemas import (
     ChangePasswordIn,
     CreateUserIn,
+    DeleteUserIn,
     UpdateUserIn,
     UserOut,
     UserPageOut,
+    given,
     page_out,
     user_out,
 )
@@ -52,7 +54,7 @@ class UsersController(Controller):
         "/me/password",
         operation_id="changePassword",
         status_code=204,
-        responses=problems(*BODY, 401, 503),
+        responses=problems(*BODY, 401, 429, 503),
     )
     async def change_password(
         self,
@@ -62,9 +64,11 @@ class UsersController(Controller):
         client: Client,
     ) -> None:
         """Replace the password. Every session of the user ends and every access token
-        issued before stops working (sign in again). 401 if the current password is wrong."""
+        issued before stops working (sign in again). With two-factor on, `code` is
+        required too (422 without it). 401 if the current password or the code is wrong;
+        429 with `Retry-After` after repeated failures (shared with every re-authentication)."""
         command = ChangePasswordCommand(
-            current_user, data.current_password, data.new_password, client
+            current_user, data.current_password, data.new_password, client, given(data.code)
         )
         await services.change_password.execute(command)
 
@@ -110,7 +114,7 @@ class UsersController(Controller):
     @patch(
         "/{user_id:str}",
         operation_id="updateUser",
-        responses=problems(*BODY, 401, 403, 404, 409, 412, 428, 503),
+        responses=problems(*BODY, 401, 403, 404, 409, 412, 428, 429, 503),
     )
     async def update_user(
         self,
@@ -123,8 +127,10 @@ class UsersController(Controller):
     ) -> Response[UserOut]:
         """Change `name`, `email` or (admins only) `role`. Send the `ETag` you read as
         `If-Match`: 428 without it, 412 if the user changed meanwhile. Changing your own
-        email needs `current_password` (422 without it, 401 if wrong); the new address
-        is unverified until its link is followed, and the old one is told."""
+        email needs `current_password`, and `code` when two-factor is on (422 without,
+        401 if wrong, 429 after repeated failures); the new address is unverified until
+        its link is followed, and the old one is told (429 when either address has had
+        too many emails lately). A role change ends every session of that user."""
         if not if_match:
             raise HTTPException(status_code=428, detail="Send the user's ETag in If-Match.")
         version = version_from_if_match(if_match, user_id)
@@ -137,7 +143,8 @@ class UsersController(Controller):
             name=None if data.name is UNSET else data.name,
             email=None if data.email is UNSET else checked_email(data.email),
             role=None if data.role is UNSET else Role(data.role),
-            current_password=None if data.current_password is UNSET else data.current_password,
+            current_password=given(data.current_password),
+            code=given(data.code),
             client=client,
         )
         return with_etag(await services.update_user.execute(command))
@@ -145,8 +152,9 @@ class UsersController(Controller):
     @delete(
         "/{user_id:str}",
         operation_id="deleteUser",
+        operation_class=OptionalBodyOperation,
         status_code=204,
-        responses=problems(400, 401, 404, 409, 422, 503),
+        responses=problems(*BODY, 401, 404, 409, 429, 503),
     )
     async def delete_user(
         self,
@@ -154,6 +162,17 @@ class UsersController(Controller):
         current_user: CurrentUser,
         services: ServicesDep,
         client: Client,
+        data: JSONBody[DeleteUserIn | None] = None,
     ) -> None:
-        """Delete yourself, or anyone if you are an admin; their tokens stop working."""
-        await services.delete_user.execute(DeleteUserCommand(current_user, user_id, client))
+        """Delete yourself, or anyone if you are an admin; their sessions end and their
+        tokens stop working. Deleting your own account needs `current_password`, and
+        `code` when two-factor is on (422 without, 401 if wrong, 429 after repeated
+        failures); an admin deleting someone else sends no body."""
+        command = DeleteUserCommand(
+            current_user,
+            user_id,
+            client,
+            current_password=given(data.current_password) if data else None,
+            code=given(data.code) if data else None,
+        )
+        await services.delete_user.execute(command)

@@ -114,6 +114,13 @@ async def session_for(
     return {"Authorization": f"Bearer {tokens['access_token']}"}, tokens["refresh_token"]
 
 
+async def delete_user(
+    client: AsyncTestClient[Any], user_id: str, headers: Headers, body: Any = None
+) -> httpx.Response:
+    """DELETE with a JSON body (re-authentication), which `client.delete` cannot send."""
+    return await client.request("DELETE", f"{USERS}/{user_id}", headers=headers, json=body)
+
+
 async def refresh(client: AsyncTestClient[Any], token: str) -> httpx.Response:
     return await client.post("/api/v1/auth/refresh", json={"refresh_token": token})
 
@@ -825,7 +832,11 @@ async def test_an_admin_renames_and_promotes_another_user(
 
     body = assert_user_response(response)
     assert (body["name"], body["role"], body["version"]) == ("Ann Admin", "admin", 2)
-    assert (await client.get(USERS, headers=user_headers)).status_code == 200
+    # The role is a claim of the access token: a role change ends the user's sessions.
+    assert_unauthenticated(await client.get(USERS, headers=user_headers))
+    promoted = await services.adapters.users.get(user.id)
+    assert promoted is not None
+    assert (await client.get(USERS, headers=bearer(services, promoted))).status_code == 200
 
 
 async def test_the_last_admin_cannot_demote_themselves(
@@ -852,7 +863,10 @@ async def test_an_admin_may_demote_themselves_while_another_admin_remains(
     response = await patch(client, admin.id, {"role": "user"}, headers, etag)
 
     assert assert_user_response(response)["role"] == "user"
-    assert_problem(await client.get(USERS, headers=headers), 403)
+    assert_unauthenticated(await client.get(USERS, headers=headers))
+    demoted = await services.adapters.users.get(admin.id)
+    assert demoted is not None
+    assert_problem(await client.get(USERS, headers=bearer(services, demoted)), 403)
 
 
 @pytest.mark.parametrize(
@@ -903,7 +917,7 @@ async def test_deleting_yourself_is_204_and_your_tokens_stop_working(
     admin_headers = bearer(services, admin)
     headers, refresh_token = await session_for(client, "ann@example.com")
 
-    response = await client.delete(f"{USERS}/{user.id}", headers=headers)
+    response = await delete_user(client, user.id, headers, {"current_password": STRONG_PASSWORD})
 
     assert response.status_code == 204, response.text
     assert response.content == b""
@@ -957,7 +971,7 @@ async def test_the_last_admin_cannot_delete_themselves(
     admin = await make_user(email="root@example.com", role=Role.ADMIN)
     headers = bearer(services, admin)
 
-    response = await client.delete(f"{USERS}/{admin.id}", headers=headers)
+    response = await delete_user(client, admin.id, headers, {"current_password": STRONG_PASSWORD})
 
     assert_problem(response, 409, "last-admin")
     assert (await client.get(ME, headers=headers)).status_code == 200

@@ -66,6 +66,7 @@ def test_the_mongo_pool_is_small_on_lambda(monkeypatch: pytest.MonkeyPatch) -> N
         {
             "APP_ENV": "prod",
             "JWT_SECRET": "s" * 48,
+            "IDENTIFIER_HMAC_KEY": "i" * 48,
             "EMAIL_FROM": "no-reply@example.com",
             "MONGODB_URI": "mongodb://db",
             "AWS_LAMBDA_FUNCTION_NAME": "f",

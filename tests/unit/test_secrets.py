@@ -19,6 +19,7 @@ pytestmark = pytest.mark.unit
 REGION = "eu-west-1"
 JWT_SECRET = "j" * 64
 ATLAS_URI = "mongodb+srv://app:pa55@cluster0.example.mongodb.net/?retryWrites=true"
+IDENTIFIER_KEY = "k" * 64
 
 
 @pytest.fixture(autouse=True)
@@ -131,6 +132,7 @@ def test_an_injected_reader_replaces_secrets_manager() -> None:
 def test_settings_load_from_the_secrets_outside_local_development(aws: Any) -> None:
     jwt_arn = _secret(aws, "jwt", json.dumps({"JWT_SECRET": JWT_SECRET}))
     uri_arn = _secret(aws, "uri", ATLAS_URI)
+    key_arn = _secret(aws, "identifier-key", IDENTIFIER_KEY)
     settings = load_settings(
         with_secrets(
             {
@@ -138,11 +140,13 @@ def test_settings_load_from_the_secrets_outside_local_development(aws: Any) -> N
                 "EMAIL_FROM": "no-reply@example.com",
                 "JWT_SECRET_ARN": jwt_arn,
                 "MONGODB_URI_SECRET_ARN": uri_arn,
+                "IDENTIFIER_HMAC_KEY_SECRET_ARN": key_arn,
             }
         )
     )
     assert settings.jwt_secret == JWT_SECRET
     assert settings.mongodb_uri == ATLAS_URI
+    assert settings.identifier_hmac_key == IDENTIFIER_KEY
     assert settings.storage == "mongo"
 
 
@@ -152,6 +156,7 @@ def test_the_lambda_handler_builds_its_settings_from_the_secrets(
     jwt_arn = _secret(aws, "jwt-handler", json.dumps({"JWT_SECRET": JWT_SECRET}))
     monkeypatch.setenv("APP_ENV", "dev")
     monkeypatch.setenv("EMAIL_FROM", "no-reply@example.com")
+    monkeypatch.setenv("IDENTIFIER_HMAC_KEY", IDENTIFIER_KEY)
     monkeypatch.setenv("APP_STORAGE", "memory")
     monkeypatch.delenv("JWT_SECRET", raising=False)
     monkeypatch.setenv("JWT_SECRET_ARN", jwt_arn)

@@ -505,7 +505,12 @@ async def test_the_trail_never_holds_a_password_token_code_or_hash(
     )
     keep(totp_pair.access_token, totp_pair.refresh_token)
     await fake_services.change_password.execute(
-        ChangePasswordCommand(await fresh(fake_services, ann), NEW_PASSWORD, THIRD_PASSWORD)
+        ChangePasswordCommand(
+            await fresh(fake_services, ann),
+            NEW_PASSWORD,
+            THIRD_PASSWORD,
+            code=two_factor.backup_codes[1],
+        )
     )
     stored = await fresh(fake_services, ann)
     secrets.append(stored.password_hash)

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.unit
 SENDER = "no-reply@example.com"
 SECRET = "s" * 48
 TEST_ENV = {"APP_ENV": "test", "JWT_SECRET": SECRET}
+IDENTIFIER_KEY = "i" * 40
 
 
 def settings_with(**env: str) -> Settings:
@@ -75,6 +76,7 @@ def test_without_a_mapping_the_process_environment_is_read(
 ) -> None:
     monkeypatch.setenv("APP_ENV", "dev")
     monkeypatch.setenv("JWT_SECRET", SECRET)
+    monkeypatch.setenv("IDENTIFIER_HMAC_KEY", IDENTIFIER_KEY)
     monkeypatch.setenv("EMAIL_FROM", "no-reply@example.com")
     monkeypatch.setenv("ACCESS_TOKEN_TTL_SECONDS", "600")
 
@@ -252,14 +254,46 @@ def test_a_jwt_secret_is_required_outside_local_and_test(environment: str) -> No
 
 
 def test_outside_local_a_given_secret_is_accepted() -> None:
-    settings = load_settings({"APP_ENV": "prod", "JWT_SECRET": SECRET, "EMAIL_FROM": SENDER})
+    settings = load_settings(
+        {
+            "APP_ENV": "prod",
+            "JWT_SECRET": SECRET,
+            "EMAIL_FROM": SENDER,
+            "IDENTIFIER_HMAC_KEY": IDENTIFIER_KEY,
+        }
+    )
 
     assert settings.environment == "prod"
     assert settings.jwt_secret == SECRET
+    assert settings.identifier_hmac_key == IDENTIFIER_KEY
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_outside_local_the_identifier_key_is_required(environment: str) -> None:
+    env = {"APP_ENV": environment, "JWT_SECRET": SECRET, "EMAIL_FROM": SENDER}
+    with pytest.raises(SettingsError, match=r"^IDENTIFIER_HMAC_KEY: required"):
+        load_settings(env)
+    with pytest.raises(SettingsError, match=r"^IDENTIFIER_HMAC_KEY: must be at least 32"):
+        load_settings({**env, "IDENTIFIER_HMAC_KEY": "k" * 31})
+
+
+def test_local_runs_get_a_random_identifier_key_per_process() -> None:
+    first, second = load_settings(TEST_ENV), load_settings(TEST_ENV)
+
+    assert len(first.identifier_hmac_key) >= 32
+    assert first.identifier_hmac_key != second.identifier_hmac_key
+    assert "identifier_hmac_key" not in repr(first)
 
 
 def test_eddsa_needs_no_jwt_secret_outside_local() -> None:
-    settings = load_settings({"APP_ENV": "prod", "JWT_ALGORITHM": "EdDSA", "EMAIL_FROM": SENDER})
+    settings = load_settings(
+        {
+            "APP_ENV": "prod",
+            "JWT_ALGORITHM": "EdDSA",
+            "EMAIL_FROM": SENDER,
+            "IDENTIFIER_HMAC_KEY": IDENTIFIER_KEY,
+        }
+    )
 
     assert settings.jwt_algorithm == "EdDSA"
     assert settings.jwt_secret == ""
@@ -338,6 +372,7 @@ def test_the_eddsa_settings_are_read_together() -> None:
         {
             "APP_ENV": "prod",
             "EMAIL_FROM": SENDER,
+            "IDENTIFIER_HMAC_KEY": IDENTIFIER_KEY,
             "JWT_ALGORITHM": "EdDSA",
             "JWT_SIGNING_KID": "2026-02",
             "JWT_PRIVATE_KEY": "private-pem",

@@ -21,6 +21,7 @@ from application.users.delete_user import DeleteUserCommand
 from application.users.get_user import GetUserQuery
 from application.users.list_users import ListUsersQuery, UserPage
 from application.users.update_user import UpdateUserCommand
+from domain.audit import AuditEventType
 from domain.errors import (
     AuthenticationError,
     DomainError,
@@ -36,6 +37,7 @@ from domain.users import Email, Role, User
 from entrypoints.bootstrap import Services, build_services
 from entrypoints.settings import Settings
 from tests.fakes import FixedClock, PlainPasswordHasher, SequentialIds
+from tests.unit.lifecycle_helpers import events_of_type
 
 pytestmark = [pytest.mark.unit, pytest.mark.anyio]
 
@@ -434,8 +436,34 @@ async def test_an_admin_can_be_demoted_while_another_admin_remains(
 # Delete
 
 
-async def delete(services: Services, actor: User, user_id: str) -> None:
-    await services.delete_user.execute(DeleteUserCommand(actor, user_id))
+async def delete(
+    services: Services, actor: User, user_id: str, current_password: str | None = PASSWORD
+) -> None:
+    """Deleting yourself re-authenticates: the test users' password is sent (ignored
+    when an admin deletes someone else)."""
+    command = DeleteUserCommand(actor, user_id, current_password=current_password)
+    await services.delete_user.execute(command)
+
+
+async def test_deleting_yourself_needs_your_current_password(
+    fake_services: Services, ann: User
+) -> None:
+    with pytest.raises(InvalidInputError) as missing:
+        await delete(fake_services, ann, ann.id, current_password=None)
+    assert missing.value.errors[0].field == "current_password"
+    with pytest.raises(InvalidCredentialsError):
+        await delete(fake_services, ann, ann.id, current_password="not the password at all")
+
+    assert await stored(fake_services, ann.id) == ann
+    (event,) = await events_of_type(fake_services, AuditEventType.REAUTHENTICATION_FAILED)
+    assert event.details == {"operation": "delete_account"}
+
+
+async def test_an_admin_deletes_someone_else_without_a_password(
+    fake_services: Services, admin: User, ann: User
+) -> None:
+    await delete(fake_services, admin, ann.id, current_password=None)
+    assert await stored(fake_services, ann.id) is None
 
 
 async def test_a_user_deletes_themselves_and_frees_the_email(
@@ -660,16 +688,19 @@ async def test_an_access_token_of_a_deleted_user_is_rejected(
         await fake_services.authenticate.execute(pair.access_token)
 
 
-async def test_a_demoted_admin_is_authenticated_with_the_stored_role(
+async def test_a_role_change_ends_every_session_of_that_user(
     fake_services: Services, wall_clock: FixedClock, admin: User, ann: User
 ) -> None:
+    # The role is a claim of the access token: none may outlive a change of it.
     ann = await update(fake_services, admin, ann, role=Role.ADMIN)
     pair = await sign_in(fake_services, "ann@example.com")
     await update(fake_services, admin, ann, role=Role.USER)
 
-    authenticated = (await fake_services.authenticate.execute(pair.access_token)).user
-
-    assert authenticated.role is Role.USER
+    with pytest.raises(AuthenticationError):
+        await fake_services.authenticate.execute(pair.access_token)
+    assert await is_revoked(fake_services, pair)
+    again = await sign_in(fake_services, "ann@example.com")
+    assert (await fake_services.authenticate.execute(again.access_token)).user.role is Role.USER
 
 
 # The last admin under concurrency
