@@ -5,6 +5,7 @@ import { type ReactNode, useEffect, useSyncExternalStore } from "react";
 
 import type { User } from "@/api/http";
 import { browserSession } from "@/lib/browser";
+import { signInPath } from "@/lib/redirect";
 import type { Session, SessionState } from "@/lib/session";
 
 const LOADING: SessionState = { status: "loading" };
@@ -52,8 +53,7 @@ export function RequireSession({
   const signedOut = state.status === "signed-out";
   useEffect(() => {
     if (signedOut) {
-      const here = window.location.pathname;
-      router.replace(`/sign-in/?next=${encodeURIComponent(here)}`);
+      router.replace(signInPath(window.location.pathname));
     }
   }, [signedOut, router]);
   if (state.status !== "signed-in") return <Loading label="Loading your session…" />;
@@ -65,10 +65,4 @@ export function RequireSession({
     );
   }
   return <>{children(state.user)}</>;
-}
-
-/** Where to go after signing in: the `next` the guard passed, if it is one of ours. */
-export function nextPath(): string {
-  const next = new URLSearchParams(window.location.search).get("next") ?? "";
-  return next.startsWith("/") && !next.startsWith("//") ? next : "/profile/";
 }

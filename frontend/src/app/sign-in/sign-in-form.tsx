@@ -6,9 +6,10 @@ import { type FormEvent, useEffect, useState } from "react";
 
 import { ApiError } from "@/api/http";
 import { FormAlert, SubmitButton, TextField, focusFirstError } from "@/components/forms";
-import { Loading, nextPath, useSession } from "@/components/session";
+import { Loading, useSession } from "@/components/session";
 import { type Errors, checkCode, hasErrors, normalizeCode, validateSignIn } from "@/lib/validation";
 import { formFailure } from "@/lib/errors";
+import { nextPath } from "@/lib/redirect";
 
 type Field = "email" | "password";
 

@@ -7,6 +7,7 @@ import { type FormEvent, useEffect, useState } from "react";
 import { FormAlert, SubmitButton, TextField, focusFirstError } from "@/components/forms";
 import { Loading, useSession } from "@/components/session";
 import { formFailure } from "@/lib/errors";
+import { DEFAULT_PAGE } from "@/lib/redirect";
 import {
   type Errors,
   PASSWORD_MAX_LENGTH,
@@ -30,7 +31,7 @@ export function SignUpForm() {
 
   const signedIn = state.status === "signed-in";
   useEffect(() => {
-    if (signedIn) router.replace("/profile/");
+    if (signedIn) router.replace(DEFAULT_PAGE);
   }, [signedIn, router]);
 
   async function submit(event: FormEvent) {
