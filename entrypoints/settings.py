@@ -30,6 +30,8 @@ EMAIL_BACKENDS = ("console", "ses")
 # CloudWatch namespaces: these characters, and never AWS's own `AWS/` prefix.
 NAMESPACE = re.compile(r"^(?!AWS/)[A-Za-z0-9 ._/#:-]{1,255}$")
 SERVICE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# A KMS key's ARN (not an alias: values name the key that wrapped them, for good).
+KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}$")
 
 
 class SettingsError(ValueError):
@@ -93,6 +95,12 @@ class Settings:
     two_factor_challenge_ttl_seconds: int = 300
     email_link_min_response_ms: int = 300
     audit_retention_days: int = 365
+    # Secrets at rest (README, "Security in short"): the KMS key that wraps data keys, or
+    # else the local key file; previous keys only open values sealed before a rotation.
+    kms_key_id: str = ""
+    kms_previous_key_ids: tuple[str, ...] = ()
+    secrets_key_file: str = ""
+    secrets_previous_key_files: tuple[str, ...] = ()
 
     @property
     def is_local(self) -> bool:
@@ -290,6 +298,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         otel_exporter=_get(env, "OTEL_TRACES_EXPORTER", _choice(OTEL_EXPORTERS), d.otel_exporter),
         otel_endpoint=_get(env, "OTEL_EXPORTER_OTLP_ENDPOINT", _http_url, d.otel_endpoint),
         **_lifecycle(env, environment, d),
+        **_secrets_at_rest(env, environment, storage, env.get("APP_DATA_DIR", d.data_dir)),
     )
     if settings.refresh_absolute_ttl_seconds < settings.refresh_idle_ttl_seconds:
         raise SettingsError(
@@ -341,3 +350,39 @@ def _lifecycle(env: Mapping[str, str], environment: str, d: Settings) -> dict[st
             env, "AUDIT_RETENTION_DAYS", _positive_int, d.audit_retention_days
         ),
     }
+
+
+def _secrets_at_rest(
+    env: Mapping[str, str], environment: str, storage: str, data_dir: str
+) -> dict[str, Any]:
+    """Which keys seal secrets stored in MongoDB (the memory store keeps nothing at rest)."""
+    kms_key_id = _get(env, "KMS_KEY_ID", _kms_key_arn, "")
+    if storage == "mongo" and not kms_key_id and environment not in {"local", "test"}:
+        raise SettingsError(
+            "KMS_KEY_ID: required outside APP_ENV=local/test with MongoDB storage "
+            "(the ARN of the KMS key that wraps the keys of secrets at rest)"
+        )
+    none: tuple[str, ...] = ()
+    return {
+        "kms_key_id": kms_key_id,
+        "kms_previous_key_ids": _get(env, "KMS_PREVIOUS_KEY_IDS", _list(_kms_key_arn), none),
+        "secrets_key_file": env.get("SECRETS_KEY_FILE") or os.path.join(data_dir, "secrets.key"),
+        "secrets_previous_key_files": _get(env, "SECRETS_PREVIOUS_KEY_FILES", _list(str), none),
+    }
+
+
+def _kms_key_arn(raw: str) -> str:
+    if not KMS_KEY_ARN.match(raw):
+        raise ValueError(
+            f"must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got {raw!r}"
+        )
+    return raw
+
+
+def _list(parse: Callable[[str], str]) -> Callable[[str], tuple[str, ...]]:
+    """Comma-separated values, each parsed by `parse`."""
+
+    def parse_all(raw: str) -> tuple[str, ...]:
+        return tuple(parse(item.strip()) for item in raw.split(",") if item.strip())
+
+    return parse_all
