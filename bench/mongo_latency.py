@@ -25,6 +25,8 @@ from adapters.mongo.embedded import EmbeddedMongo
 from adapters.mongo.sessions import MongoRefreshSessionRepository
 from adapters.mongo.throttles import MongoThrottleRepository
 from adapters.mongo.users import MongoUserRepository
+from adapters.security.local_keys import LocalKeyWrapper
+from adapters.security.sealing import EnvelopeSealer
 from domain.auth import RefreshSession, ThrottlePolicy
 from domain.users import Email, Role, User
 
@@ -62,7 +64,7 @@ async def measure(uri: str, driver: str, ops: int) -> dict[str, dict[str, float]
     connection = MongoConnection(
         MongoConfig(uri=uri, database=f"bench_{uuid.uuid4().hex[:8]}", driver=driver)
     )
-    users = MongoUserRepository(connection)
+    users = MongoUserRepository(connection, EnvelopeSealer(LocalKeyWrapper.ephemeral()))
     sessions = MongoRefreshSessionRepository(connection)
     throttles = MongoThrottleRepository(connection)
     policy = ThrottlePolicy(free_attempts=10**6, window=timedelta(minutes=15))

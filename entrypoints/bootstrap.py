@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from adapters.memory import InMemoryStoreProbe
@@ -218,7 +219,21 @@ def _stores(settings: Settings) -> dict[str, Any]:
     from adapters.mongo.sessions import MongoRefreshSessionRepository
     from adapters.mongo.throttles import MongoThrottleRepository
     from adapters.mongo.users import MongoUserRepository
+    from adapters.security.kms_keys import KmsKeyWrapper
+    from adapters.security.local_keys import LocalKeyWrapper
+    from adapters.security.sealing import EnvelopeSealer, KeyWrapper
 
+    # Secrets at rest: data keys wrapped by KMS when a key is configured, else by the local
+    # key file; previous keys only open what was sealed before a rotation.
+    current: KeyWrapper = (
+        KmsKeyWrapper(settings.kms_key_id)
+        if settings.kms_key_id
+        else LocalKeyWrapper(Path(settings.secrets_key_file))
+    )
+    previous: list[KeyWrapper] = [KmsKeyWrapper(arn) for arn in settings.kms_previous_key_ids]
+    previous += [
+        LocalKeyWrapper(Path(f), create=False) for f in settings.secrets_previous_key_files
+    ]
     connection = MongoConnection(
         MongoConfig(
             uri=settings.mongodb_uri,
@@ -230,7 +245,7 @@ def _stores(settings: Settings) -> dict[str, Any]:
         )
     )
     return {
-        "users": MongoUserRepository(connection),
+        "users": MongoUserRepository(connection, EnvelopeSealer(current, previous)),
         "sessions": MongoRefreshSessionRepository(connection),
         "throttles": MongoThrottleRepository(connection),
         "one_time_tokens": MongoOneTimeTokenRepository(connection),

@@ -31,6 +31,8 @@ EMAIL_BACKENDS = ("console", "ses")
 # CloudWatch namespaces: these characters, and never AWS's own `AWS/` prefix.
 NAMESPACE = re.compile(r"^(?!AWS/)[A-Za-z0-9 ._/#:-]{1,255}$")
 SERVICE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# A KMS key's ARN (not an alias: values name the key that wrapped them, for good).
+KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}$")
 
 
 class SettingsError(ValueError):
@@ -101,6 +103,12 @@ class Settings:
     # The HMAC key of stored identifiers of what clients typed (throttle keys, the audit
     # subject of unknown accounts). Local runs get a random one per process.
     identifier_hmac_key: str = field(default="", repr=False)
+    # Secrets at rest (README, "Security in short"): the KMS key that wraps data keys, or
+    # else the local key file; previous keys only open values sealed before a rotation.
+    kms_key_id: str = ""
+    kms_previous_key_ids: tuple[str, ...] = ()
+    secrets_key_file: str = ""
+    secrets_previous_key_files: tuple[str, ...] = ()
 
     @property
     def is_local(self) -> bool:
@@ -298,6 +306,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         otel_exporter=_get(env, "OTEL_TRACES_EXPORTER", _choice(OTEL_EXPORTERS), d.otel_exporter),
         otel_endpoint=_get(env, "OTEL_EXPORTER_OTLP_ENDPOINT", _http_url, d.otel_endpoint),
         **_lifecycle(env, environment, d),
+        **_secrets_at_rest(env, environment, storage, env.get("APP_DATA_DIR", d.data_dir)),
     )
     if settings.refresh_absolute_ttl_seconds < settings.refresh_idle_ttl_seconds:
         raise SettingsError(
@@ -376,3 +385,39 @@ def _identifier_key(env: Mapping[str, str], local: bool) -> str:
             f"IDENTIFIER_HMAC_KEY: must be at least {MIN_IDENTIFIER_KEY_BYTES} bytes (256 bits)"
         )
     return key
+
+
+def _secrets_at_rest(
+    env: Mapping[str, str], environment: str, storage: str, data_dir: str
+) -> dict[str, Any]:
+    """Which keys seal secrets stored in MongoDB (the memory store keeps nothing at rest)."""
+    kms_key_id = _get(env, "KMS_KEY_ID", _kms_key_arn, "")
+    if storage == "mongo" and not kms_key_id and environment not in {"local", "test"}:
+        raise SettingsError(
+            "KMS_KEY_ID: required outside APP_ENV=local/test with MongoDB storage "
+            "(the ARN of the KMS key that wraps the keys of secrets at rest)"
+        )
+    none: tuple[str, ...] = ()
+    return {
+        "kms_key_id": kms_key_id,
+        "kms_previous_key_ids": _get(env, "KMS_PREVIOUS_KEY_IDS", _list(_kms_key_arn), none),
+        "secrets_key_file": env.get("SECRETS_KEY_FILE") or os.path.join(data_dir, "secrets.key"),
+        "secrets_previous_key_files": _get(env, "SECRETS_PREVIOUS_KEY_FILES", _list(str), none),
+    }
+
+
+def _kms_key_arn(raw: str) -> str:
+    if not KMS_KEY_ARN.match(raw):
+        raise ValueError(
+            f"must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got {raw!r}"
+        )
+    return raw
+
+
+def _list(parse: Callable[[str], str]) -> Callable[[str], tuple[str, ...]]:
+    """Comma-separated values, each parsed by `parse`."""
+
+    def parse_all(raw: str) -> tuple[str, ...]:
+        return tuple(parse(item.strip()) for item in raw.split(",") if item.strip())
+
+    return parse_all

@@ -12,6 +12,8 @@ class InMemoryUserRepository:
     """Behaves like the Mongo adapter: unique email, version-checked updates.
 
     No awaits happen between check and write, so each method is atomic on one event loop.
+    Users live in this process's memory and die with it: nothing is at rest, so TOTP
+    secrets are kept as they are, not sealed as the Mongo adapter seals them.
     """
 
     def __init__(self) -> None:

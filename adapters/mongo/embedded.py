@@ -1,18 +1,32 @@
 """The embedded local store: an `nx-27017` MongoDB wire-protocol server (SQLite-backed)
 run as a child process on a free loopback port, so the default local run persists data
-and exercises the production Mongo adapter."""
+and exercises the production Mongo adapter.
+
+The data directory holds users' data and the local key of secrets at rest: it is kept
+0700 and its files 0600 (the server runs with umask 077; files of older runs are
+tightened on start)."""
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
+import logging
+import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
 from types import TracebackType
+
+# The files the server and the app keep in the data directory (SQLite databases with their
+# journals, the log, pid files, the local key); anything else there is left alone.
+STORE_FILES = ("*.db", "*.db-*", "nx-27017*.log*", "nx-27017-*.pid", "secrets.key")
+
+log = logging.getLogger("adapters.mongo.embedded")
 
 
 class EmbeddedStoreError(RuntimeError):
@@ -36,6 +50,25 @@ def _executable() -> str:
     return found
 
 
+def make_private(data_dir: Path) -> None:
+    """Create `data_dir` 0700, or take group and other access away from an existing one
+    and from the store's files in it."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = data_dir.stat().st_mode
+    if mode & stat.S_ISVTX:
+        # A sticky directory (/tmp) is shared by design: tightening it would break others.
+        log.warning("data_dir_shared", extra={"data_dir": str(data_dir)})
+    elif mode & 0o077:
+        os.chmod(data_dir, stat.S_IMODE(mode) & 0o700)
+    for entry in os.scandir(data_dir):
+        if not entry.is_file(follow_symlinks=False):
+            continue
+        if any(fnmatch.fnmatch(entry.name, pattern) for pattern in STORE_FILES):
+            file_mode = entry.stat(follow_symlinks=False).st_mode
+            if file_mode & 0o077:
+                os.chmod(entry.path, stat.S_IMODE(file_mode) & 0o600)
+
+
 class EmbeddedMongo:
     """Start with `with EmbeddedMongo(data_dir) as store: store.uri`; stopped on exit."""
 
@@ -56,7 +89,7 @@ class EmbeddedMongo:
         return f"mongodb://{self.host}:{self.port}/?directConnection=true"
 
     def start(self, timeout: float = 15.0) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(self.data_dir)
         # nx-27017 refuses to start while its pid file names a process that still exists,
         # which a crashed server leaves behind (as a zombie until its parent reaps it).
         # If a live server really holds the port, binding fails and start() reports it.
@@ -71,7 +104,11 @@ class EmbeddedMongo:
             "--pid-file", str(self._pid_file),
         ]  # fmt: skip
         self._process = subprocess.Popen(  # noqa: S603 - fixed executable, no shell
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            umask=0o077,  # every file the server creates: owner only
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

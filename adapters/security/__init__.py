@@ -1,1 +1,1 @@
-"""Password hashing, password blocklist and token signing."""
+"""Password hashing, password blocklist, token signing and sealing of secrets at rest."""

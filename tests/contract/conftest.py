@@ -23,6 +23,8 @@ from adapters.mongo.one_time_tokens import MongoOneTimeTokenRepository
 from adapters.mongo.sessions import MongoRefreshSessionRepository
 from adapters.mongo.throttles import MongoThrottleRepository
 from adapters.mongo.users import MongoUserRepository
+from adapters.security.local_keys import LocalKeyWrapper
+from adapters.security.sealing import EnvelopeSealer
 from tests.conftest import mongo_test_uri, unique_database
 
 
@@ -56,7 +58,8 @@ async def stores(request: pytest.FixtureRequest, nx_server: EmbeddedMongo) -> As
         MongoConfig(uri=mongo_test_uri(nx_server), database=name, driver=request.param)
     )
     yield Stores(
-        MongoUserRepository(connection),
+        # TOTP secrets sealed under a key of this test (tests/contract/test_secrets_at_rest.py).
+        MongoUserRepository(connection, EnvelopeSealer(LocalKeyWrapper.ephemeral())),
         MongoRefreshSessionRepository(connection),
         MongoThrottleRepository(connection),
         MongoOneTimeTokenRepository(connection),

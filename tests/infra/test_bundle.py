@@ -229,6 +229,7 @@ def test_the_mongodb_wiring_imports_from_the_bundle(host_bundle: tuple[Bundle, s
         "APP_STORAGE": "mongo",
         # Never contacted: /health does no I/O and the client connects lazily.
         "MONGODB_URI": "mongodb://127.0.0.1:9/",
+        "KMS_KEY_ID": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd",
         "JWT_SECRET": SECRET,
         "EMAIL_FROM": SENDER,
         "AWS_LAMBDA_FUNCTION_NAME": "serverless-auth-test",

@@ -69,6 +69,7 @@ def test_the_mongo_pool_is_small_on_lambda(monkeypatch: pytest.MonkeyPatch) -> N
             "IDENTIFIER_HMAC_KEY": "i" * 48,
             "EMAIL_FROM": "no-reply@example.com",
             "MONGODB_URI": "mongodb://db",
+            "KMS_KEY_ID": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd",
             "AWS_LAMBDA_FUNCTION_NAME": "f",
         }
     )

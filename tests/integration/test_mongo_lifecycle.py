@@ -6,6 +6,7 @@ repository contract suites."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,7 +30,7 @@ EMAIL = "ann@example.com"
 
 @pytest.fixture(params=["pymongo", "motor"])
 async def api(
-    request: pytest.FixtureRequest, nx_server: EmbeddedMongo
+    request: pytest.FixtureRequest, nx_server: EmbeddedMongo, tmp_path: Path
 ) -> AsyncIterator[tuple[httpx.AsyncClient, InMemoryEmailSender]]:
     settings = load_settings(
         {
@@ -37,6 +38,8 @@ async def api(
             "JWT_SECRET": "t" * 48,
             "MONGODB_URI": mongo_test_uri(nx_server),
             "MONGODB_DATABASE": unique_database(),
+            # Where the local key of secrets at rest is made (not the working directory).
+            "APP_DATA_DIR": str(tmp_path),
             "MONGODB_DRIVER": str(request.param),
             "EMAIL_LINK_MIN_RESPONSE_MS": "0",
         }

@@ -141,6 +141,7 @@ def test_settings_load_from_the_secrets_outside_local_development(aws: Any) -> N
                 "JWT_SECRET_ARN": jwt_arn,
                 "MONGODB_URI_SECRET_ARN": uri_arn,
                 "IDENTIFIER_HMAC_KEY_SECRET_ARN": key_arn,
+                "KMS_KEY_ID": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd",
             }
         )
     )
