@@ -24,7 +24,9 @@ from domain.users import Email, RevokedSession, Role, User, add_revoked_sessions
 # Bumped by every write of `revoked_sessions`: with `version`, the compare-and-set key
 # of every write, so neither kind of write can overwrite the other's.
 SESSIONS_SEQ = "sessions_seq"
-MAX_RACE_RETRIES = 8
+# Every round of compare-and-set lets one concurrent writer through: this many writes of
+# one user at the same moment all succeed.
+MAX_RACE_RETRIES = 16
 
 
 def _totp_to_document(totp: TotpFactor | None, sealed_secret: str | None) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ OLD_KEY = "arn:aws:kms:eu-west-1:123456789012:key/mrk-0123456789abcdef0123456789
 PROD = {
     "APP_ENV": "prod",
     "JWT_SECRET": "s" * 48,
+    "IDENTIFIER_HMAC_KEY": "i" * 48,
     "EMAIL_FROM": "no-reply@example.com",
     "MONGODB_URI": "mongodb://db.example.com",
 }
@@ -112,6 +113,7 @@ import json, sys
 from entrypoints.bootstrap import build_services
 from entrypoints.settings import load_settings
 env = {"APP_ENV": "prod", "JWT_SECRET": "s" * 48, "EMAIL_FROM": "a@example.com",
+       "IDENTIFIER_HMAC_KEY": "i" * 48,
        "MONGODB_URI": "mongodb://127.0.0.1:9", "KMS_KEY_ID": sys.argv[1]}
 build_services(load_settings(env))
 heavy = ("botocore", "boto3")
