@@ -4,17 +4,26 @@ import { ApiError, type Schemas } from "@/api/http";
 import {
   type AuditEventType,
   EVENT_LABELS,
+  OPERATION_WORDS,
   appendEvents,
   byOther,
   detailLines,
   eventLabel,
+  eventTitle,
   isWarning,
 } from "@/lib/audit";
 import { deviceName, sortSessions } from "@/lib/devices";
 import { INVALID_CODE_MESSAGE, INVALID_LINK_MESSAGE, describeError, formFailure } from "@/lib/errors";
 import { takeHashToken, tokenFromHash } from "@/lib/fragment";
 import { groupSecret, isOtpauthUri } from "@/lib/two-factor";
-import { checkCode, normalizeCode, validateNewPassword, validateTwoFactorOff } from "@/lib/validation";
+import {
+  checkCode,
+  normalizeCode,
+  validateNewPassword,
+  validatePasswordChange,
+  validateProof,
+  validateTwoFactorOff,
+} from "@/lib/validation";
 
 type AuditEventOut = Schemas["AuditEventOut"];
 type SessionOut = Schemas["SessionOut"];
@@ -25,6 +34,7 @@ const ALL_TYPES: AuditEventType[] = [
   "sign_in.failed",
   "sign_in.challenged",
   "two_factor.failed",
+  "reauthentication.failed",
   "refresh.reused",
   "session.revoked",
   "session.others_revoked",
@@ -72,7 +82,44 @@ describe("event labels", () => {
     expect(eventLabel("toString")).toBe("ToString");
   });
 
+  it("says what the user was doing when a password or code check failed", () => {
+    const failed = (type: string, operation: string) => event("e", { type, details: { operation } });
+
+    expect(eventTitle(failed("reauthentication.failed", "delete_account"))).toBe(
+      "Wrong password or code when deleting the account",
+    );
+    expect(eventTitle(failed("reauthentication.failed", "disable_two_factor"))).toBe(
+      "Wrong password or code when turning off two-factor authentication",
+    );
+    expect(eventTitle(failed("two_factor.failed", "sign_in"))).toBe("Wrong two-factor code when signing in");
+    expect(detailLines(failed("reauthentication.failed", "change_email"))).toEqual([]);
+    // Every operation the API names has its words, all different.
+    const operations = [
+      "change_password",
+      "change_email",
+      "delete_account",
+      "enroll_two_factor",
+      "confirm_two_factor",
+      "disable_two_factor",
+      "sign_in",
+    ];
+    expect(Object.keys(OPERATION_WORDS).sort()).toEqual([...operations].sort());
+    expect(new Set(Object.values(OPERATION_WORDS)).size).toBe(operations.length);
+  });
+
+  it("keeps an operation it has no words for as a detail line", () => {
+    const newer = event("e", { type: "reauthentication.failed", details: { operation: "rotate_keys" } });
+    const inherited = event("e", { type: "reauthentication.failed", details: { operation: "toString" } });
+
+    expect(eventTitle(newer)).toBe("Wrong password or code");
+    expect(detailLines(newer)).toEqual(["operation: rotate_keys"]);
+    expect(eventTitle(inherited)).toBe("Wrong password or code");
+    expect(eventTitle(event("e", { type: "sign_in.succeeded" }))).toBe("Signed in");
+  });
+
   it("marks failures and token reuse as warnings", () => {
+    expect(isWarning("reauthentication.failed")).toBe(true);
+    expect(isWarning("two_factor.failed")).toBe(true);
     expect(isWarning("sign_in.failed")).toBe(true);
     expect(isWarning("refresh.reused")).toBe(true);
     expect(isWarning("sign_in.succeeded")).toBe(false);
@@ -162,6 +209,31 @@ describe("two-factor helpers", () => {
       code: "Enter the code from your app or a backup code.",
     });
     expect(validateTwoFactorOff({ password: "pw", code: "123456" })).toEqual({});
+  });
+});
+
+describe("proving it is you again", () => {
+  it("asks for the current password, and a code only with two-factor on", () => {
+    expect(validateProof({ password: "", code: "" }, false)).toEqual({
+      password: "Enter your current password.",
+    });
+    expect(validateProof({ password: "pw", code: "" }, false)).toEqual({});
+    expect(validateProof({ password: "pw", code: "" }, true)).toEqual({
+      code: "Enter the code from your app or a backup code.",
+    });
+    expect(validateProof({ password: "pw", code: "12 34 56" }, true)).toEqual({});
+    expect(validateProof({ password: "pw", code: "ABCD-EFGH-JKLM-NPQR" }, true)).toEqual({});
+  });
+
+  it("adds the code to the password change with two-factor on", () => {
+    const identity = { email: "ann@example.com", name: "Ann" };
+    const values = { current: "old password", password: "a long enough passphrase", confirm: "a long enough passphrase" };
+
+    expect(validatePasswordChange(values, identity)).toEqual({});
+    expect(validatePasswordChange(values, identity, { withCode: true })).toEqual({
+      code: "Enter the code from your app or a backup code.",
+    });
+    expect(validatePasswordChange({ ...values, code: "123456" }, identity, { withCode: true })).toEqual({});
   });
 });
 

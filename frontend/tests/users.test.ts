@@ -111,6 +111,59 @@ describe("users API", () => {
   });
 });
 
+describe("deleting your own account", () => {
+  it("sends the password and code as the DELETE's body; an admin deleting someone sends none", async () => {
+    const fetcher = fakeFetch(noContent(), noContent());
+    const api = createUsersApi(fetcher, tokenSource(["at-1"]));
+
+    await api.remove("u1", { current_password: "pw", code: "123456" });
+    await api.remove("u2");
+
+    const [own, other] = fetcher.calls;
+    expect(`${own?.method} ${own?.url}`).toBe("DELETE /api/v1/users/u1");
+    expect(own?.body).toEqual({ current_password: "pw", code: "123456" });
+    expect(own?.headers.get("content-type")).toBe("application/json");
+    expect(`${other?.method} ${other?.url}`).toBe("DELETE /api/v1/users/u2");
+    expect(other?.body).toBeUndefined();
+    expect(other?.headers.get("content-type")).toBeNull();
+  });
+
+  it("surfaces a wrong password, a missing code and the throttle without refreshing", async () => {
+    const fetcher = fakeFetch(
+      problem(401, "invalid-credentials", { detail: "The password or the code is incorrect." }),
+      problem(422, "invalid-input", { errors: [{ field: "code", message: "Enter a code." }] }),
+      problem(429, "too-many-attempts", {}, { "retry-after": "60" }),
+    );
+    const session = tokenSource(["at-1"]);
+    const api = createUsersApi(fetcher, session);
+    const attempt = async () =>
+      (await api.remove("u1", { current_password: "pw" }).catch((e: unknown) => e)) as ApiError;
+
+    const wrong = await attempt();
+    const missing = await attempt();
+    const throttled = await attempt();
+
+    expect(wrong.kind).toBe("invalid-credentials");
+    expect(missing.fieldErrors()).toEqual({ code: "Enter a code." });
+    expect(throttled.status).toBe(429);
+    expect(throttled.retryAfter).toBe(60);
+    expect(session.refresh).not.toHaveBeenCalled();
+  });
+
+  it("sends the code with a password change when two-factor is on", async () => {
+    const fetcher = fakeFetch(noContent());
+    const api = createUsersApi(fetcher, tokenSource(["at-1"]));
+
+    await api.changePassword({ current_password: "old", new_password: "n".repeat(20), code: "ABCD-EFGH-JKLM-NPQR" });
+
+    expect(fetcher.calls[0]?.body).toEqual({
+      current_password: "old",
+      new_password: "n".repeat(20),
+      code: "ABCD-EFGH-JKLM-NPQR",
+    });
+  });
+});
+
 describe("isExpiredToken", () => {
   it("is true only for an unauthenticated 401", () => {
     const problemOf = (status: number, slug: string) =>

@@ -277,15 +277,49 @@ def test_a_user_deletes_their_own_account(tab: Watched, api: httpx.Client) -> No
     page.get_by_role("button", name="Delete my account…").click()
     dialog = page.get_by_role("dialog", name="Delete your account?")
     expect(dialog).to_contain_text(email)
+    # An access token alone deletes nothing: the password is asked again, and checked.
+    expect(dialog.get_by_label("Current password")).to_be_focused()
+    expect(dialog.get_by_label("Code from your app or a backup code")).to_have_count(0)
     shot(page, "profile-delete-dialog")
-    page.keyboard.press("Enter")  # the focused default is Cancel
+    dialog.get_by_label("Current password").fill("typed, then thought better of it")
+    page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(page.get_by_test_id("profile-email")).to_have_text(email)
 
     page.get_by_role("button", name="Delete my account…").click()
+    expect(dialog.get_by_label("Current password")).to_have_value("")
     dialog.get_by_role("button", name="Delete my account").click()
+    expect(dialog.locator("#delete-password-error")).to_have_text("Enter your current password.")
+    dialog.get_by_label("Current password").fill(OTHER_PASSWORD)
+    dialog.get_by_role("button", name="Delete my account").click()
+    expect(dialog.get_by_role("alert")).to_have_text("The current password is incorrect.")
+    expect(dialog.locator("#delete-password-error")).to_have_text(
+        "The current password is incorrect."
+    )
+    expect(dialog.get_by_label("Current password")).to_be_focused()
+    shot(page, "profile-delete-wrong-password")
+    assert api_bearer(api, email, STRONG_PASSWORD)  # still there
+
+    # Guessing is throttled (a few free tries, then growing waits): the dialog says how
+    # long to wait, from the answer's Retry-After.
+    throttled = re.compile(r"^Too many attempts; try again in (\d+) seconds?\.$")
+    alert = dialog.get_by_role("alert")
+    for _ in range(10):
+        dialog.get_by_label("Current password").fill(OTHER_PASSWORD)
+        dialog.get_by_role("button", name="Delete my account").click()
+        expect(dialog.get_by_role("button", name="Delete my account")).to_be_enabled()
+        if throttled.match(alert.inner_text()):
+            break
+    wait = throttled.match(alert.inner_text())
+    assert wait is not None, alert.inner_text()
+    shot(page, "profile-delete-throttled")
+    time.sleep(int(wait.group(1)) + 0.5)
+
+    dialog.get_by_label("Current password").fill(STRONG_PASSWORD)
+    dialog.get_by_label("Current password").press("Enter")
     expect(page).to_have_url(re.compile(r"/sign-in/$"))
     expect(page.get_by_text("Your account was deleted.")).to_be_visible()
+    assert not (refresh_cookie(tab.context) or {}).get("value")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(STRONG_PASSWORD)
     page.get_by_role("button", name="Sign in").click()

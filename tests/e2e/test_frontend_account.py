@@ -23,11 +23,14 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import OTHER_PASSWORD, STRONG_PASSWORD
 from tests.e2e.browser_kit import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
     AXE,
     DESKTOP,
     Site,
     Watched,
     alert_in,
+    api_bearer,
     api_sign_up,
     axe_violations,
     open_page,
@@ -107,6 +110,18 @@ def api_refresh_token(api: httpx.Client, email: str, password: str, **headers: s
     return str(response.json()["refresh_token"])
 
 
+def api_refresh_token_with_code(api: httpx.Client, email: str, password: str, code: str) -> str:
+    """A session of its own for a user with two-factor on (password, then a code)."""
+    challenge = api.post("/api/v1/auth/sign-in", json={"email": email, "password": password})
+    assert challenge.status_code == 202, challenge.text
+    signed_in = api.post(
+        "/api/v1/auth/sign-in/totp",
+        json={"challenge": challenge.json()["challenge"], "code": code},
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    return str(signed_in.json()["refresh_token"])
+
+
 def refresh_status(api: httpx.Client, refresh_token: str) -> int:
     response = api.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token})
     return response.status_code
@@ -122,6 +137,22 @@ def submit_password(page: Page, email: str, password: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def api_turn_on_two_factor(api: httpx.Client, email: str) -> list[str]:
+    """Two-factor on over the API (the email must be verified); its backup codes, each
+    good once (unlike app codes, several of them work within one 30-second step)."""
+    bearer = api_bearer(api, email, STRONG_PASSWORD)
+    started = api.post(
+        "/api/v1/users/me/two-factor", json={"password": STRONG_PASSWORD}, headers=bearer
+    )
+    assert started.status_code == 201, started.text
+    totp = pyotp.TOTP(started.json()["secret"])
+    confirmed = api.post(
+        "/api/v1/users/me/two-factor/confirm", json={"code": totp.now()}, headers=bearer
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    return [str(code) for code in confirmed.json()["backup_codes"]]
 
 
 def next_totp(totp: pyotp.TOTP) -> str:
@@ -280,6 +311,176 @@ def test_two_factor_sign_in_with_an_app_code_then_a_backup_code(
     assert reused.status_code == 401
 
 
+def code_step(page: Page, code: str) -> None:
+    page.get_by_label("Verification code").fill(code)
+    page.get_by_role("button", name="Verify").click()
+    expect(page).to_have_url(re.compile(r"/profile/$"))
+
+
+def test_with_two_factor_on_a_password_change_needs_a_code_and_turning_it_off_signs_out(
+    tab: Watched, api: httpx.Client, site: Site
+) -> None:
+    page = tab.page
+    email = unique_email("grete")
+    api_sign_up(api, email, "Grete")
+    api_verify(api, site, email)
+    codes = api_turn_on_two_factor(api, email)
+    elsewhere = api_refresh_token_with_code(api, email, STRONG_PASSWORD, codes[0])
+    submit_password(page, email, STRONG_PASSWORD)
+    code_step(page, codes[1])
+
+    # The page knows two-factor is on: a new email address needs a code as well.
+    email = unique_email("grete-new")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.locator("#profile-current_password").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#profile-code-error")).to_have_text(
+        "Enter the code from your app or a backup code."
+    )
+    page.locator("#profile-code").fill(codes[6])
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("We sent a link to your new address")).to_be_visible()
+    expect(page.get_by_test_id("profile-email")).to_have_text(email)
+
+    # So does the password change.
+    form = page.locator("section").filter(has=page.get_by_role("heading", name="Change password"))
+    form.get_by_label("Current password").fill(STRONG_PASSWORD)
+    form.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    form.get_by_label("Repeat the new password").fill(NEW_PASSWORD)
+    form.get_by_role("button", name="Change password").click()
+    expect(form.locator("#password-code-error")).to_have_text(
+        "Enter the code from your app or a backup code."
+    )
+    code = form.get_by_label("Code from your app or a backup code")
+    code.fill("AAAA-BBBB-CCCC-DDDD")
+    form.get_by_role("button", name="Change password").click()
+    # The API does not say which of the two was wrong, so both are marked.
+    expect(form.get_by_role("alert")).to_have_text("The password or the code is incorrect.")
+    expect(form.locator("#password-current")).to_have_attribute("aria-invalid", "true")
+    expect(form.locator("#password-code")).to_have_attribute("aria-invalid", "true")
+    expect(code).to_have_value("")
+    shot(page, "profile-password-two-factor")
+    code.fill(codes[2])
+    form.get_by_role("button", name="Change password").click()
+
+    # Every session ended, this one too: signing in again needs a fresh code anyway.
+    expect(page).to_have_url(re.compile(r"/sign-in/$"))
+    expect(page.get_by_text("Password changed. Sign in with your new password.")).to_be_visible()
+    assert refresh_status(api, elsewhere) == 401
+    submit_password(page, email, NEW_PASSWORD)
+    code_step(page, codes[3])
+
+    # The wrong code is in the activity, in words.
+    page.goto("/security/")
+    activity = page.get_by_role("list", name="Your account activity")
+    expect(
+        activity.locator("strong").filter(
+            has_text=re.compile(r"^Wrong password or code when changing the password$")
+        )
+    ).to_have_count(1)
+
+    # Turning two-factor off ends every session, this one included: back to sign-in.
+    elsewhere = api_refresh_token_with_code(api, email, NEW_PASSWORD, codes[4])
+    page.get_by_role("button", name="Turn off two-factor authentication").click()
+    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Code from your app or a backup code").fill(codes[5])
+    page.get_by_role("button", name="Turn off", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/sign-in/$"))
+    expect(page.get_by_text("Two-factor authentication is off.")).to_be_visible()
+    shot(page, "sign-in-after-two-factor-off")
+    assert not (refresh_cookie(tab.context) or {}).get("value")
+    assert refresh_status(api, elsewhere) == 401
+    # The password alone signs in now.
+    sign_in(page, email, NEW_PASSWORD)
+    page.goto("/security/")
+    expect(page.get_by_test_id("two-factor-status")).to_have_text("Off")
+
+
+def test_deleting_an_account_with_two_factor_on_needs_a_code(
+    tab: Watched, api: httpx.Client, site: Site
+) -> None:
+    page = tab.page
+    email = unique_email("dora")
+    api_sign_up(api, email, "Dora")
+    api_verify(api, site, email)
+    sign_in(page, email, STRONG_PASSWORD)
+    # Turned on elsewhere after this page loaded: the page does not know yet.
+    codes = api_turn_on_two_factor(api, email)
+
+    page.get_by_role("button", name="Delete my account…").click()
+    dialog = page.get_by_role("dialog", name="Delete your account?")
+    code = dialog.get_by_label("Code from your app or a backup code")
+    expect(code).to_have_count(0)
+    dialog.get_by_label("Current password").fill(STRONG_PASSWORD)
+    dialog.get_by_role("button", name="Delete my account").click()
+    # The API asks for a code: the dialog shows the field, with the API's words.
+    expect(dialog.locator("#delete-code-error")).to_have_text(
+        "Enter a code from your authenticator app."
+    )
+    expect(code).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # Once the page knows, the code is asked for from the start.
+    page.reload()
+    page.get_by_role("button", name="Delete my account…").click()
+    expect(code).to_be_visible()
+    dialog.get_by_label("Current password").fill(STRONG_PASSWORD)
+    dialog.get_by_role("button", name="Delete my account").click()
+    expect(dialog.locator("#delete-code-error")).to_have_text(
+        "Enter the code from your app or a backup code."
+    )
+    code.fill("AAAA-BBBB-CCCC-DDDD")
+    dialog.get_by_role("button", name="Delete my account").click()
+    expect(dialog.get_by_role("alert")).to_have_text("The password or the code is incorrect.")
+    shot(page, "profile-delete-two-factor")
+    code.fill(codes[0])
+    dialog.get_by_role("button", name="Delete my account").click()
+    expect(page).to_have_url(re.compile(r"/sign-in/$"))
+    expect(page.get_by_text("Your account was deleted.")).to_be_visible()
+    gone = api.post("/api/v1/auth/sign-in", json={"email": email, "password": STRONG_PASSWORD})
+    assert gone.status_code == 401
+
+
+def test_an_admin_who_changes_their_own_role_is_signed_out(
+    tab: Watched, api: httpx.Client, site: Site
+) -> None:
+    page = tab.page
+    email = unique_email("grace-admin")
+    created = api.post(
+        "/api/v1/users",
+        json={"email": email, "password": STRONG_PASSWORD, "name": "Grace", "role": "admin"},
+        headers=api_bearer(api, ADMIN_EMAIL, ADMIN_PASSWORD),
+    )
+    assert created.status_code == 201, created.text
+    api_verify(api, site, email)  # admins act only with a verified address
+    elsewhere = api.post(
+        "/api/v1/auth/sign-in", json={"email": email, "password": STRONG_PASSWORD}
+    ).json()["refresh_token"]
+    sign_in(page, email, STRONG_PASSWORD)
+
+    page.goto("/admin/users/")
+    row = page.get_by_role("row").filter(has_text=email)
+    next_page = page.get_by_role("button", name="Next page")
+    expect(page.locator("table.users tbody tr").first).to_be_visible()
+    while not row.is_visible() and next_page.is_enabled():
+        next_page.click()
+        page.wait_for_load_state("networkidle")
+    expect(row).to_contain_text("you")
+    row.get_by_label(f"Role of {email}").select_option("user")
+    row.get_by_role("button", name=f"Save role of {email}").click()
+
+    # The role is in the access tokens: every session of the user ended, this one too.
+    expect(page).to_have_url(re.compile(r"/sign-in/$"))
+    expect(
+        page.get_by_text("Your role changed, so every session of yours was signed out.")
+    ).to_be_visible()
+    assert api.post("/api/v1/auth/refresh", json={"refresh_token": elsewhere}).status_code == 401
+    sign_in(page, email, STRONG_PASSWORD)
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Users")).to_have_count(0)
+
+
 def test_sessions_list_and_sign_out_everywhere_else(tab: Watched, api: httpx.Client) -> None:
     page = tab.page
     email = unique_email("sal")
@@ -314,6 +515,17 @@ def test_sessions_list_and_sign_out_everywhere_else(tab: Watched, api: httpx.Cli
     page.reload()
     expect(page).to_have_url(re.compile(r"/security/$"))
     expect(sessions).to_have_count(1)
+
+    # Signed out from another device: this one's access token stops working at once,
+    # and its next request ends the session here with a notice.
+    bearer = api_bearer(api, email, STRONG_PASSWORD)
+    listed = api.get("/api/v1/users/me/sessions", headers=bearer).json()["items"]
+    (browser_session,) = [item for item in listed if not item["current"]]
+    revoked = api.delete(f"/api/v1/users/me/sessions/{browser_session['id']}", headers=bearer)
+    assert revoked.status_code == 204, revoked.text
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Profile").click()
+    expect(page).to_have_url(re.compile(r"/sign-in/\?next=%2Fprofile%2F$"))
+    expect(page.get_by_text("Your session has ended. Please sign in again.")).to_be_visible()
 
 
 def test_activity_lists_the_sign_in_events(tab: Watched, api: httpx.Client) -> None:
@@ -364,6 +576,12 @@ def test_account_pages_pass_axe_at_wcag_aa(browser: Browser, site: Site, api: ht
         found["/verify-email/ (invalid link)"] = axe_violations(page)
 
         sign_in(page, email, STRONG_PASSWORD)
+        page.get_by_role("button", name="Delete my account…").click()
+        dialog = page.get_by_role("dialog", name="Delete your account?")
+        dialog.get_by_role("button", name="Delete my account").click()  # with its error
+        expect(dialog.locator("#delete-password-error")).to_be_visible()
+        found["/profile/ (delete dialog)"] = axe_violations(page)
+        page.keyboard.press("Escape")
         page.goto("/security/")
         # Sign-up's session (over the API) and this browser's, with a sign-out button.
         expect(

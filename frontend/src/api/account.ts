@@ -78,6 +78,8 @@ export function createAccountApi(fetcher: Fetch, session: TokenSource) {
       });
       return response.data.backup_codes;
     },
+    /** A credential change: every session of the user ends, this one included (its
+     * access token stops working at once); the caller signs out locally. */
     async disableTwoFactor(body: Schemas["PasswordAndCodeIn"]): Promise<void> {
       await authorized("post", "/api/v1/users/me/two-factor/disable", { body });
     },

@@ -79,10 +79,13 @@ export class ApiError extends Error {
     return this.problem.type.replace(/^\/problems\//, "");
   }
 
-  /** Seconds from `Retry-After` (429, 503), if the server sent it. */
+  /** Seconds from `Retry-After` (429, 503), if the server sent it: delay-seconds, or
+   * an HTTP date (RFC 9110 allows both; a proxy in front of the API may send a date). */
   get retryAfter(): number | null {
-    const value = Number.parseInt(this.headers.get("retry-after") ?? "", 10);
-    return Number.isFinite(value) && value >= 0 ? value : null;
+    const value = (this.headers.get("retry-after") ?? "").trim();
+    if (/^\d+$/.test(value)) return Number.parseInt(value, 10);
+    const at = value ? Date.parse(value) : Number.NaN;
+    return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000));
   }
 
   /** The first message for each field of a validation problem's `errors`. */

@@ -97,6 +97,7 @@ export function createUsersApi(fetcher: Fetch, session: TokenSource) {
       });
       return versioned(response);
     },
+    /** With two-factor on, `code` too. Every session ends, this one included. */
     async changePassword(body: Schemas["ChangePasswordIn"]): Promise<void> {
       await authorized("post", "/api/v1/users/me/password", { body });
     },
@@ -106,8 +107,15 @@ export function createUsersApi(fetcher: Fetch, session: TokenSource) {
     async create(body: Schemas["CreateUserIn"]): Promise<User> {
       return (await authorized("post", "/api/v1/users", { body })).data;
     },
-    async remove(userId: string): Promise<void> {
-      await authorized("delete", "/api/v1/users/{user_id}", { path: { user_id: userId } });
+    /** Delete a user. Deleting your own account needs `proof`: the current password,
+     * and `code` with two-factor on (422 naming a missing one, 401
+     * `invalid-credentials` when wrong, 429 after repeated failures). An admin deleting
+     * someone else sends none. */
+    async remove(userId: string, proof?: Schemas["DeleteUserIn"]): Promise<void> {
+      await authorized("delete", "/api/v1/users/{user_id}", {
+        path: { user_id: userId },
+        ...(proof ? { body: proof } : {}),
+      });
     },
   };
 }

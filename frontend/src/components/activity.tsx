@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "react";
 import type { Schemas } from "@/api/http";
 import { FormAlert } from "@/components/forms";
 import { Loading } from "@/components/session";
-import { appendEvents, byOther, detailLines, eventLabel, isWarning } from "@/lib/audit";
+import { appendEvents, byOther, detailLines, eventTitle, isWarning } from "@/lib/audit";
 import { describeError } from "@/lib/errors";
 
 export const ACTIVITY_PAGE_SIZE = 20;
@@ -86,7 +86,7 @@ export function ActivityList({
             <li key={event.id} tabIndex={-1}>
               <p className="activity-title">
                 {isWarning(event.type) ? <span className="badge badge-warning">alert</span> : null}
-                <strong>{eventLabel(event.type)}</strong>{" "}
+                <strong>{eventTitle(event)}</strong>{" "}
                 <time dateTime={event.at}>{formatDateTime(event.at)}</time>
               </p>
               <p className="activity-meta">

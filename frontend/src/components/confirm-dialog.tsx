@@ -1,14 +1,17 @@
 "use client";
 
-import { type ReactNode, useEffect, useRef } from "react";
+import { type ReactNode, useEffect, useId, useRef } from "react";
 
 /** A modal confirmation on the native <dialog>: focus moves into it and is trapped
- * there, Escape cancels, and focus returns to the opener when it closes. */
+ * there, Escape cancels, and focus returns to the opener when it closes. Its content
+ * is a form, so fields in `children` (a password asked again) submit with Enter; with
+ * no field, Cancel comes first and takes the focus: the safe choice is the default. */
 export function ConfirmDialog({
   open,
   title,
   children,
   confirmLabel,
+  pendingLabel = "Deleting…",
   pending = false,
   onConfirm,
   onCancel,
@@ -17,11 +20,13 @@ export function ConfirmDialog({
   title: string;
   children: ReactNode;
   confirmLabel: string;
+  pendingLabel?: string;
   pending?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId(); // a page may hold more than one dialog
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
@@ -32,29 +37,36 @@ export function ConfirmDialog({
     <dialog
       ref={ref}
       className="dialog"
-      aria-labelledby="confirm-title"
+      aria-labelledby={titleId}
       onCancel={(event) => {
         event.preventDefault();
-        onCancel();
+        if (!pending) onCancel();
       }}
     >
-      <h2 id="confirm-title">{title}</h2>
-      <div>{children}</div>
-      <div className="actions">
-        {/* Cancel first and focused: the safe choice is the default one. */}
-        <button type="button" className="button" autoFocus onClick={onCancel} disabled={pending}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="button button-danger"
-          onClick={onConfirm}
-          disabled={pending}
-          aria-busy={pending}
-        >
-          {pending ? "Deleting…" : confirmLabel}
-        </button>
-      </div>
+      <form
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (!pending) onConfirm();
+        }}
+      >
+        <h2 id={titleId}>{title}</h2>
+        {/* Only while open: no hidden password field for a password manager to fill. */}
+        <div>{open ? children : null}</div>
+        <div className="actions">
+          <button type="button" className="button" autoFocus onClick={onCancel} disabled={pending}>
+            Cancel
+          </button>
+          <button
+            type="submit"
+            className="button button-danger"
+            disabled={pending}
+            aria-busy={pending}
+          >
+            {pending ? pendingLabel : confirmLabel}
+          </button>
+        </div>
+      </form>
     </dialog>
   );
 }

@@ -1,6 +1,6 @@
 "use client";
 
-import type { ChangeEvent, ReactNode } from "react";
+import { type ChangeEvent, type ReactNode, useCallback, useEffect, useRef, useState } from "react";
 
 /** A labelled input whose error and hint are tied to it for screen readers. */
 export function TextField({
@@ -99,4 +99,47 @@ export function SubmitButton({
 export function focusFirstError(prefix: string, fields: string[]): void {
   const first = fields[0];
   if (first) document.getElementById(`${prefix}-${first}`)?.focus();
+}
+
+/** `focusFirstError` once the next render is on screen: after an API answer, the field
+ * to fix may appear only then (a code field the API asked for), and the button that had
+ * the focus was disabled while the request ran. */
+export function useFocusFirstError(prefix: string): (fields: string[]) => void {
+  const pending = useRef<string[] | null>(null);
+  const [, rendered] = useState(0);
+  useEffect(() => {
+    if (pending.current === null) return;
+    focusFirstError(prefix, pending.current);
+    pending.current = null;
+  });
+  return useCallback((fields: string[]) => {
+    pending.current = fields;
+    rendered((n) => n + 1);
+  }, []);
+}
+
+/** The second-factor code asked again before a sensitive change when two-factor is on:
+ * the current code from the authenticator app, or an unused backup code. */
+export function CodeField({
+  id,
+  value,
+  onChange,
+  error,
+}: {
+  id: string;
+  value: string;
+  onChange: (value: string) => void;
+  error?: string | undefined;
+}) {
+  return (
+    <TextField
+      id={id}
+      label="Code from your app or a backup code"
+      autoComplete="one-time-code"
+      hint="6 digits, or a backup code like ABCD-EFGH-JKLM-NPQR."
+      value={value}
+      onChange={onChange}
+      error={error}
+    />
+  );
 }

@@ -1,7 +1,7 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { type ReactNode, useEffect, useSyncExternalStore } from "react";
+import { type ReactNode, useCallback, useEffect, useSyncExternalStore } from "react";
 
 import type { User } from "@/api/http";
 import { browserSession } from "@/lib/browser";
@@ -14,6 +14,20 @@ export function useSession(): { state: SessionState; session: Session } {
   const session = browserSession();
   const state = useSyncExternalStore(session.subscribe, session.getState, () => LOADING);
   return { state, session };
+}
+
+/** After a change that ended this session at the API too (a credential change, the
+ * account deleted): sign out here and go to the sign-in page, which shows `notice`. */
+export function useSignOutWith(): (notice: string) => Promise<void> {
+  const { session } = useSession();
+  const router = useRouter();
+  return useCallback(
+    async (notice: string) => {
+      await session.signOut(notice);
+      router.replace("/sign-in/");
+    },
+    [session, router],
+  );
 }
 
 /** Resumes the session on load and keeps the token fresh when the tab wakes up. */

@@ -8,9 +8,34 @@ export interface FormFailure<F extends string> {
   fields: Partial<Record<F, string>>;
 }
 
-function seconds(n: number | null): string {
-  if (n === null) return "a moment";
-  return n === 1 ? "1 second" : `${n} seconds`;
+function count(n: number, unit: string): string {
+  return n === 1 ? `1 ${unit}` : `${n} ${unit}s`;
+}
+
+/** A `Retry-After` in words, rounded up so that trying again then works: "45 seconds",
+ * "3 minutes", "60 minutes", "2 hours". */
+export function waitWords(seconds: number | null): string {
+  if (seconds === null || seconds <= 0) return "a moment";
+  if (seconds < 60) return count(seconds, "second");
+  const minutes = Math.ceil(seconds / 60);
+  return minutes <= 90 ? count(minutes, "minute") : count(Math.ceil(minutes / 60), "hour");
+}
+
+/** The one wording of a 429: what was refused and how long to wait (from `Retry-After`).
+ * Every throttled form says it this way; `what` names the limit when the form knows it. */
+export function tooManyMessage(error: ApiError, what = "Too many attempts"): string {
+  return `${what}; try again in ${waitWords(error.retryAfter)}.`;
+}
+
+/** What a 429 refused, where a form knows more than "too many attempts". */
+export const SIGN_UP_THROTTLED = "Too many accounts were created from your network lately";
+// The API does not say which limit answered: wrong passwords or codes, or emails sent to
+// the old or the new address within the hour.
+export const EMAIL_CHANGE_THROTTLED =
+  "Your email address cannot be changed right now (too many attempts, or too many emails sent to these addresses lately)";
+
+export function isThrottled(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.status === 429;
 }
 
 export const STALE_MESSAGE =
@@ -34,7 +59,7 @@ export function describeError(error: unknown): string {
     case "email-taken":
       return "An account with this email already exists.";
     case "too-many-attempts":
-      return `Too many attempts. Try again in ${seconds(error.retryAfter)}.`;
+      return tooManyMessage(error);
     case "stale-version":
       return STALE_MESSAGE;
     case "last-admin":
@@ -57,9 +82,10 @@ export function describeError(error: unknown): string {
       return "Two-factor authentication was changed meanwhile (in another tab?). Reload the page.";
     case "store-unavailable":
     case "service-busy":
-      return `The service is busy. Try again in ${seconds(error.retryAfter)}.`;
+      return `The service is busy. Try again in ${waitWords(error.retryAfter)}.`;
     default:
       if (error.status === 413) return "That is too much data to send.";
+      if (error.status === 429) return tooManyMessage(error);
       return error.problem.detail ?? error.problem.title;
   }
 }
@@ -86,4 +112,47 @@ export function formFailure<F extends string>(
   }
   const form = [describeError(error), ...other].join(" ");
   return { form, fields: found };
+}
+
+export const WRONG_CURRENT_PASSWORD = "The current password is incorrect.";
+export const WRONG_PASSWORD_OR_CODE = "The password or the code is incorrect.";
+export const CHECK_PASSWORD = "Check your password.";
+export const CHECK_CODE = "Check the code: the current one from your app, or an unused backup code.";
+
+/** The fields of a form that prove it is the user again before a sensitive change. */
+export interface ProofFields<F extends string> {
+  password: F;
+  code: F;
+  /** The form asked for a code (the user has two-factor on). */
+  withCode: boolean;
+}
+
+export interface ReauthFailure<F extends string> extends FormFailure<F> {
+  /** The API wants a code the form did not ask for (two-factor was turned on since the
+   * page loaded): show the code field, with the API's message on it. */
+  needsCode: boolean;
+}
+
+/** `formFailure` for a request that re-checks the user's password (and code): a wrong
+ * one (401 `invalid-credentials`; the API does not say which of the two) marks the proof
+ * fields, a 429 says how long to wait, and a missing code the form did not show asks
+ * for it. `fields` must include the code field, shown or not. */
+export function reauthFailure<F extends string>(
+  error: unknown,
+  fields: readonly F[],
+  proof: ProofFields<F>,
+  aliases: Partial<Record<string, F>> = {},
+): ReauthFailure<F> {
+  const failure = formFailure(error, fields, aliases);
+  if (error instanceof ApiError && error.kind === "invalid-credentials") {
+    if (proof.withCode) {
+      failure.form = WRONG_PASSWORD_OR_CODE;
+      failure.fields[proof.password] = CHECK_PASSWORD;
+      failure.fields[proof.code] = CHECK_CODE;
+    } else {
+      failure.form = WRONG_CURRENT_PASSWORD;
+      failure.fields[proof.password] = WRONG_CURRENT_PASSWORD;
+    }
+  }
+  return { ...failure, needsCode: !proof.withCode && failure.fields[proof.code] !== undefined };
 }

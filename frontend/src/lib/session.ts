@@ -23,6 +23,14 @@ export const HINT_KEY = "serverless-auth.session";
 export const CHANNEL_NAME = "serverless-auth.session";
 export const SESSION_ENDED = "Your session has ended. Please sign in again.";
 export const UNREACHABLE = "The server could not be reached. Reload the page to try again.";
+// Changes that end every session of the user at the API, this one included (its access
+// token stops working at once): the tab signs out and the sign-in page says why.
+export const ACCOUNT_DELETED = "Your account was deleted.";
+export const PASSWORD_CHANGED = "Password changed. Sign in with your new password.";
+export const TWO_FACTOR_OFF =
+  "Two-factor authentication is off. For your safety every session was signed out, this one too: sign in again with your password.";
+export const OWN_ROLE_CHANGED =
+  "Your role changed, so every session of yours was signed out. Sign in again to carry on with your new role.";
 /** Retry a refresh that failed for a reason other than a rejected token after this. */
 export const RETRY_MS = 10_000;
 

@@ -87,16 +87,19 @@ export function validateProfile(values: { name: string; email: string }): Errors
   return collect({ name: checkName(values.name), email: checkEmail(values.email) });
 }
 
+/** `withCode`: two-factor is on, so the API wants a code (app or backup) as well. */
 export function validatePasswordChange(
-  values: { current: string; password: string; confirm: string },
+  values: { current: string; password: string; confirm: string; code?: string },
   identity: { email: string; name: string },
-): Errors<"current" | "password" | "confirm"> {
+  { withCode = false } = {},
+): Errors<"current" | "password" | "confirm" | "code"> {
   return collect({
     current: values.current ? null : "Enter your current password.",
     password:
       checkNewPassword(values.password, identity) ??
       (values.password === values.current ? "Choose a password you have not used here." : null),
     confirm: values.confirm === values.password ? null : "The passwords do not match.",
+    code: withCode ? checkCode(values.code ?? "", { backup: true }) : null,
   });
 }
 
@@ -139,6 +142,19 @@ export function checkCode(value: string, { backup = false } = {}): string | null
   return backup
     ? "Enter the 6-digit code from your app, or a backup code like ABCD-EFGH-JKLM-NPQR."
     : "Enter the 6-digit code from your app.";
+}
+
+/** Proving it is you again before a sensitive change (deleting the account, a new
+ * email): the current password, and with two-factor on (`withCode`) a code from the app
+ * or a backup code. */
+export function validateProof(
+  values: { password: string; code: string },
+  withCode: boolean,
+): Errors<"password" | "code"> {
+  return collect({
+    password: values.password ? null : "Enter your current password.",
+    code: withCode ? checkCode(values.code, { backup: true }) : null,
+  });
 }
 
 export function validateTwoFactorOff(values: {

@@ -3,9 +3,18 @@
 import { type FormEvent, useEffect, useState } from "react";
 
 import { ApiError, type Schemas } from "@/api/http";
-import { FormAlert, StatusMessage, SubmitButton, TextField, focusFirstError } from "@/components/forms";
+import {
+  CodeField,
+  FormAlert,
+  StatusMessage,
+  SubmitButton,
+  TextField,
+  focusFirstError,
+} from "@/components/forms";
+import { useSession, useSignOutWith } from "@/components/session";
 import { accountApi } from "@/lib/browser";
-import { formFailure } from "@/lib/errors";
+import { formFailure, reauthFailure } from "@/lib/errors";
+import { TWO_FACTOR_OFF } from "@/lib/session";
 import { groupSecret, isOtpauthUri } from "@/lib/two-factor";
 import { type Errors, checkCode, hasErrors, normalizeCode, validateTwoFactorOff } from "@/lib/validation";
 
@@ -20,7 +29,7 @@ type Step =
   | { name: "turn-off" };
 
 /** Off: turn on (password → secret and a first code → backup codes, shown once).
- * On: turn off with the password and a code. */
+ * On: turn off with the password and a code; that ends every session, this one too. */
 export function TwoFactor({ enabled, onChange }: { enabled: boolean; onChange: () => Promise<void> }) {
   const [step, setStep] = useState<Step>({ name: "idle" });
   const [status, setStatus] = useState<string | null>(null);
@@ -97,13 +106,7 @@ export function TwoFactor({ enabled, onChange }: { enabled: boolean; onChange: (
         />
       ) : null}
       {step.name === "turn-off" ? (
-        <TurnOffStep
-          onCancel={cancel}
-          onDone={async () => {
-            await onChange();
-            done("Two-factor authentication is off.");
-          }}
-        />
+        <TurnOffStep onCancel={cancel} />
       ) : null}
     </section>
   );
@@ -281,7 +284,12 @@ function BackupCodes({ codes, onSaved }: { codes: string[]; onSaved: () => void 
   );
 }
 
-function TurnOffStep({ onCancel, onDone }: { onCancel: () => void; onDone: () => Promise<void> }) {
+/** Turning two-factor off is a credential change: the API ends every session of the
+ * user, this one included (its access token stops working at once), so on success the
+ * tab signs out and the sign-in page says why. */
+function TurnOffStep({ onCancel }: { onCancel: () => void }) {
+  const { session } = useSession();
+  const signOutWith = useSignOutWith();
   const [values, setValues] = useState({ password: "", code: "" });
   const [errors, setErrors] = useState<Errors<"password" | "code">>({});
   const [alert, setAlert] = useState<string | null>(null);
@@ -300,20 +308,20 @@ function TurnOffStep({ onCancel, onDone }: { onCancel: () => void; onDone: () =>
       return;
     }
     setPending(true);
+    // A refresh racing the change would fail and end the session with a vaguer notice.
+    const resume = session.pauseRefresh();
     try {
       await accountApi().disableTwoFactor({
         password: values.password,
         code: normalizeCode(values.code),
       });
     } catch (failure) {
-      const failed = formFailure(failure, ["password", "code"] as const);
-      if (failure instanceof ApiError && failure.kind === "invalid-credentials") {
-        failed.fields.password = WRONG_PASSWORD;
-        failed.form = WRONG_PASSWORD;
-      } else if (failure instanceof ApiError && failure.kind === "invalid-code") {
-        failed.fields.code = WRONG_CODE;
-        failed.form = WRONG_CODE;
-      }
+      resume();
+      const failed = reauthFailure(failure, ["password", "code"] as const, {
+        password: "password",
+        code: "code",
+        withCode: true,
+      });
       setErrors(failed.fields);
       setAlert(failed.form);
       setValues({ password: "", code: "" });
@@ -321,11 +329,12 @@ function TurnOffStep({ onCancel, onDone }: { onCancel: () => void; onDone: () =>
       focusFirstError("two-factor-off", Object.keys(failed.fields));
       return;
     }
-    await onDone();
+    await signOutWith(TWO_FACTOR_OFF);
   }
 
   return (
     <form onSubmit={submit} noValidate>
+      <p>Every session of your account then ends, this one too: you sign in again with your password.</p>
       <FormAlert message={alert} />
       <TextField
         id="two-factor-off-password"
@@ -336,14 +345,7 @@ function TurnOffStep({ onCancel, onDone }: { onCancel: () => void; onDone: () =>
         onChange={set("password")}
         error={errors.password}
       />
-      <TextField
-        id="two-factor-off-code"
-        label="Code from your app or a backup code"
-        autoComplete="one-time-code"
-        value={values.code}
-        onChange={set("code")}
-        error={errors.code}
-      />
+      <CodeField id="two-factor-off-code" value={values.code} onChange={set("code")} error={errors.code} />
       <div className="actions actions-start">
         <SubmitButton pending={pending} label="Turn off" pendingLabel="Turning off…" variant="danger" />
         <button type="button" className="button" onClick={onCancel} disabled={pending}>

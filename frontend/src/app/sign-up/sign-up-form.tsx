@@ -6,7 +6,7 @@ import { type FormEvent, useEffect, useState } from "react";
 
 import { FormAlert, SubmitButton, TextField, focusFirstError } from "@/components/forms";
 import { Loading, useSession } from "@/components/session";
-import { formFailure } from "@/lib/errors";
+import { SIGN_UP_THROTTLED, formFailure, isThrottled, tooManyMessage } from "@/lib/errors";
 import { DEFAULT_PAGE } from "@/lib/redirect";
 import {
   type Errors,
@@ -56,6 +56,7 @@ export function SignUpForm() {
       }
     } catch (error) {
       const failure = formFailure(error, ["name", "email", "password"] as const);
+      if (isThrottled(error)) failure.form = tooManyMessage(error, SIGN_UP_THROTTLED);
       setErrors(failure.fields);
       setAlert(failure.form);
       setPending(false);

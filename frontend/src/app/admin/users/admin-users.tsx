@@ -4,11 +4,13 @@ import { useEffect, useState } from "react";
 
 import type { Role, User } from "@/api/http";
 import { ConfirmDialog } from "@/components/confirm-dialog";
+import { DeleteOwnAccountDialog } from "@/components/delete-account-dialog";
 import { FormAlert, StatusMessage } from "@/components/forms";
-import { Loading, RequireSession } from "@/components/session";
+import { Loading, RequireSession, useSession, useSignOutWith } from "@/components/session";
 import { usersApi } from "@/lib/browser";
 import { STALE_MESSAGE, describeError } from "@/lib/errors";
 import { FIRST_PAGE, type Pager, back, cursorOf, forward, loaded, pageNumber } from "@/lib/pages";
+import { OWN_ROLE_CHANGED } from "@/lib/session";
 
 import { CreateUserForm } from "./create-user-form";
 import { type ActivityTarget, UserActivity } from "./user-activity";
@@ -20,6 +22,8 @@ export function AdminUsers() {
 }
 
 function UsersAdmin({ me }: { me: User }) {
+  const { session } = useSession();
+  const signOutWith = useSignOutWith();
   const [pager, setPager] = useState<Pager>(FIRST_PAGE);
   const [users, setUsers] = useState<User[] | null>(null);
   const [alert, setAlert] = useState<string | null>(null);
@@ -50,23 +54,35 @@ function UsersAdmin({ me }: { me: User }) {
     };
   }, [cursor, generation]);
 
+  /** A role change ends every session of that user (the role is in their tokens); when
+   * it is your own, this tab signs out too. */
   async function changeRole(user: User, role: Role) {
     setAlert(null);
     setStatus(null);
+    const own = user.id === me.id;
+    // Your own sessions end with the change: no refresh may race it.
+    const resume = own ? session.pauseRefresh() : () => {};
     try {
       // The list has versions but no ETags: read the user's ETag and make sure nobody
       // changed it since the list was loaded, so a stale list cannot overwrite a change.
       const { user: latest, etag } = await usersApi().get(user.id);
       if (latest.version !== user.version) {
         setAlert(STALE_MESSAGE);
-        reload();
-        return;
+      } else {
+        await usersApi().update(user.id, etag, { role });
+        if (own) {
+          await signOutWith(OWN_ROLE_CHANGED);
+          return;
+        }
+        setStatus(
+          `${user.email} is now ${role === "admin" ? "an admin" : "a user"}. ` +
+            "Their sessions were signed out: they sign in again with the new role.",
+        );
       }
-      await usersApi().update(user.id, etag, { role });
-      setStatus(`${user.email} is now ${role === "admin" ? "an admin" : "a user"}.`);
     } catch (error) {
       setAlert(describeError(error));
     }
+    resume();
     reload();
   }
 
@@ -156,8 +172,13 @@ function UsersAdmin({ me }: { me: User }) {
           reload();
         }}
       />
+      <DeleteOwnAccountDialog
+        user={me}
+        open={deleting?.id === me.id}
+        onClose={() => setDeleting(null)}
+      />
       <ConfirmDialog
-        open={deleting !== null}
+        open={deleting !== null && deleting.id !== me.id}
         title="Delete this user?"
         confirmLabel="Delete user"
         pending={pending}
