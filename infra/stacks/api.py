@@ -117,9 +117,9 @@ class Api(Construct):
             removal_policy=removal,
             encryption_key=data.key,
         )
-        # No managed policies (outside a VPC, see below): writing to its own log group, reading its
-        # three secrets, using the data key, sending traces and sending email from its
-        # one sender is all it may do.
+        # No managed policies (outside a VPC, see below): writing to its own log group,
+        # reading its three secrets, using the data key, sending traces and sending email
+        # from its one sender is all it may do.
         self.role = iam.Role(
             self,
             "FunctionRole",
