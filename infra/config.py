@@ -37,6 +37,8 @@ from typing import Any
 
 from aws_cdk.aws_logs import RetentionDays
 
+from infra.errors import ConfigError as ConfigError  # re-exported: raised by stage_config
+
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("dev", "prod")
 # The sender a dev synth falls back to without `-c email_from=...` (example.com is
@@ -49,10 +51,6 @@ _HTTPS_ORIGIN = re.compile(r"^https://[^/\s]+$")
 # Letters, digits, "." and "-": what a WAF description accepts besides.
 _ROTATION_LABEL = re.compile(r"^[A-Za-z0-9.-]{1,32}$")
 ATLAS_ACCESS = ("public", "nat")
-
-
-class ConfigError(ValueError):
-    """Unknown stage or a bad context value."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from entrypoints.http.middleware import page_csp
 from entrypoints.http.static import export_files, script_hashes
-from infra.config import ConfigError
+from infra.errors import ConfigError
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent / "cloudfront"
 SITE_FUNCTION = FUNCTIONS_DIR / "site.js"
