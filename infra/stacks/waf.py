@@ -41,6 +41,9 @@ segments resolved, as the app's router would treat them) and lower-cased, so
 `/api//v1/auth/...` or `/api/v1/%61uth/...` count like `/api/v1/auth/...`. On a REST
 API stage WAF sees the path with the stage name in front, so each also accepts that.
 
+Capacity: the managed groups take 1,125 WCU, our rules about 180 (each path
+transformation costs 10): about 1,300 of the 1,500 a web ACL holds at the base price.
+
 Every rule has CloudWatch metrics and sampled requests; full logs go to a log group
 with the Authorization, Cookie and origin-token headers redacted.
 """
