@@ -183,7 +183,29 @@ def test_prod_sends_from_the_configured_identity_and_configuration_set(
     assert _flat(variables["PUBLIC_BASE_URL"]) == f"https://${{{distribution_id}.DomainName}}"
 
 
-@pytest.mark.parametrize("stage", ["dev", "prod"])
+ACCOUNT_ARN = "aws:{service}:eu-west-1:123456789012"
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _deployed(synth: Synthesized, raw: Any) -> str:
+    """A variable as it reads once deployed: references become values of their kind."""
+    flat = _flat(raw)
+    for reference in re.findall(r"\$\{([^}]+)\}", flat):
+        name, _, attribute = reference.partition(".")
+        kind = synth.json["Resources"][name]["Type"]
+        if kind == "AWS::KMS::Key" and attribute == "Arn":
+            value = f"arn:{ACCOUNT_ARN.format(service='kms')}:key/{KEY_ID}"
+        elif kind == "AWS::SecretsManager::Secret":
+            value = f"arn:{ACCOUNT_ARN.format(service='secretsmanager')}:secret:{name}-AbCdEf"
+        elif kind == "AWS::CloudFront::Distribution" and attribute == "DomainName":
+            value = "d111111abcdef8.cloudfront.net"
+        else:
+            raise AssertionError(f"no deployed value for {reference} ({kind})")
+        flat = flat.replace("${" + reference + "}", value)
+    return flat
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod", "prod-nat"])
 def test_the_app_starts_with_the_synthesized_environment(
     synthesized: dict[str, Synthesized], stage: str
 ) -> None:
@@ -191,11 +213,9 @@ def test_the_app_starts_with_the_synthesized_environment(
     with references given deploy-time values and the secrets as the function reads them."""
     from entrypoints.settings import load_settings
 
-    variables = _function(synthesized[stage])["Properties"]["Environment"]["Variables"]
-    resolved = {
-        name: value.replace("${", "").replace("}", "").replace(".DomainName", ".cloudfront.net")
-        for name, value in ((name, _flat(raw)) for name, raw in variables.items())
-    }
+    synth = synthesized[stage]
+    variables = _function(synth)["Properties"]["Environment"]["Variables"]
+    resolved = {name: _deployed(synth, raw) for name, raw in variables.items()}
     settings = load_settings(
         {
             **resolved,
@@ -205,7 +225,7 @@ def test_the_app_starts_with_the_synthesized_environment(
             "MONGODB_URI": "mongodb+srv://app:pw@cluster0.example.mongodb.net/",
         }
     )
-    assert settings.environment == stage
+    assert settings.environment == stage.removesuffix("-nat")
     assert settings.email_backend == "ses"
     assert settings.email_from == variables["EMAIL_FROM"]
     assert settings.public_base_url.startswith("https://")
