@@ -116,7 +116,7 @@ class Site:
     """Serves one export directory by `route`, never a file outside it."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
+        self.root = root.resolve()  # files are checked to resolve inside it
         # Listed once, as a deploy lists it for the CDN: a rebuild needs a restart.
         self.files = export_files(root)
 
