@@ -69,7 +69,8 @@ bundle: install ## Build the Lambda bundle (arm64, no Docker) and print its size
 synth: install ## Synthesize the CDK app: STAGE=dev|prod, CDK_CONTEXT='-c alarm_email=...'
 	$(UV) run --no-sync python -m infra.app --stage $(STAGE) $(CDK_CONTEXT)
 
-deploy: synth ## Deploy the synthesized stack (needs AWS credentials; `npx aws-cdk@2 bootstrap` once)
+deploy: frontend synth ## Check the account, deploy the synthesized stack (AWS credentials; infra/README.md)
+	$(UV) run --no-sync python -m infra.preflight --stage $(STAGE) $(CDK_CONTEXT)
 	$(CDK) deploy --app infra/.build/cdk.out --all --require-approval broadening
 
 frontend: ## Build the web app into frontend/out (served at / by `make run`; skipped without npm)

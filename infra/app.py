@@ -36,6 +36,8 @@ CONTEXT_KEYS = (
     "require_verified_email",
     "audit_retention_days",
     "public_base_url",
+    "atlas_access",
+    "origin_token_rotation",
 )
 
 

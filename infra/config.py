@@ -1,8 +1,11 @@
 """Per-stage settings of the stack, chosen by CDK context: `-c stage=dev|prod`.
 
-Optional context overrides: `alarm_email`, `reserved_concurrency` (a number, or `none`),
-`frontend_dir` (a Next.js static export; default `frontend/out`), `jwt_issuer`,
-`jwt_audience`.
+Optional context overrides: `alarm_email` (required in prod: alarms must reach someone),
+`reserved_concurrency` (a number, or `none`), `frontend_dir` (a Next.js static export;
+default `frontend/out`), `jwt_issuer`, `jwt_audience`, `atlas_access` (`public`, the
+default, or `nat`: the function in a VPC whose one NAT gateway gives Atlas a single
+address to allow; see infra/README.md) and `origin_token_rotation` (any new label after
+changing the origin token secrets: it makes CloudFormation read them again).
 
 Email (verification and password-reset links, sent with Amazon SES): `email_from` is the
 sender, a verified SES identity (the address itself or its domain). It is required for
@@ -34,6 +37,8 @@ from typing import Any
 
 from aws_cdk.aws_logs import RetentionDays
 
+from infra.errors import ConfigError as ConfigError  # re-exported: raised by stage_config
+
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("dev", "prod")
 # The sender a dev synth falls back to without `-c email_from=...` (example.com is
@@ -43,10 +48,9 @@ _ADDRESS = re.compile(r"^[^@\s<>]+@([A-Za-z0-9-]+\.)+[A-Za-z0-9-]+$")
 # SES configuration set names: letters, digits, '_' and '-', at most 64.
 _CONFIGURATION_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _HTTPS_ORIGIN = re.compile(r"^https://[^/\s]+$")
-
-
-class ConfigError(ValueError):
-    """Unknown stage or a bad context value."""
+# Letters, digits, "." and "-": what a WAF description accepts besides.
+_ROTATION_LABEL = re.compile(r"^[A-Za-z0-9.-]{1,32}$")
+ATLAS_ACCESS = ("public", "nat")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +72,26 @@ class StageConfig:
     jwt_issuer: str = "serverless-auth"
     jwt_audience: str = "serverless-auth-api"
     alarm_email: str | None = None
-    # Alarm thresholds.
+    # Alarm thresholds (per 5-minute period unless said otherwise); infra/stacks/alarms.py.
     server_error_rate: float = 0.01
+    # Share of requests answered 4xx, counted once a period has this many requests.
+    client_error_rate: float = 0.25
+    client_error_min_requests: int = 50
     p99_latency_ms: int = 2500
     lambda_errors: int = 5
     waf_blocked_requests: int = 500
+    # Sign-ins refused for a wrong password, and requests answered 429 by the app.
+    sign_in_failures: int = 50
+    throttled_requests: int = 50
+    # Requests blocked by the per-viewer rate limit on /api/v1/auth/*.
+    waf_auth_blocks: int = 1
+    # Share of the timeout (p99 duration) and of the reserved concurrency (maximum).
+    duration_ratio: float = 0.8
+    concurrency_ratio: float = 0.8
+    # How the function reaches MongoDB Atlas: "public" or "nat" (one Elastic IP).
+    atlas_access: str = "public"
+    # A label changed on each origin token rotation (README); empty before the first.
+    origin_token_rotation: str = ""
     frontend_dir: Path = ROOT / "frontend" / "out"
     # The sender (EMAIL_FROM): `address` or `Display Name <address>`; a verified SES
     # identity, either the address or its domain.
@@ -135,8 +154,20 @@ def stage_config(context: dict[str, Any]) -> StageConfig:
         raise ConfigError(f"stage: expected one of {', '.join(STAGES)}, got {stage!r}")
     config = DEFAULTS[stage]
     overrides: dict[str, Any] = {}
-    if context.get("alarm_email"):
-        overrides["alarm_email"] = str(context["alarm_email"])
+    if context.get("atlas_access"):
+        value = str(context["atlas_access"]).strip().lower()
+        if value not in ATLAS_ACCESS:
+            raise ConfigError(
+                f"atlas_access: expected one of {', '.join(ATLAS_ACCESS)}, got {value!r}"
+            )
+        overrides["atlas_access"] = value
+    if context.get("origin_token_rotation"):
+        overrides["origin_token_rotation"] = _matching(
+            "origin_token_rotation",
+            _ROTATION_LABEL,
+            "a label of letters, digits, '.' or '-' (at most 32), e.g. a date",
+            context["origin_token_rotation"],
+        )
     if "reserved_concurrency" in context:
         overrides["reserved_concurrency"] = _optional_int(context["reserved_concurrency"])
     if context.get("frontend_dir"):
@@ -145,6 +176,7 @@ def stage_config(context: dict[str, Any]) -> StageConfig:
         if context.get(name):
             overrides[name] = str(context[name])
     overrides["email_from"] = email_from(stage, context.get("email_from"))
+    overrides["alarm_email"] = alarm_email(stage, context.get("alarm_email"))
     if context.get("ses_configuration_set"):
         overrides["ses_configuration_set"] = _matching(
             "ses_configuration_set",
@@ -196,6 +228,23 @@ def email_from(stage: str, raw: Any) -> str:
             f"email_from: expected an address like no-reply@example.com or "
             f"'Name <no-reply@example.com>', got {value!r}"
         )
+    return value
+
+
+def alarm_email(stage: str, raw: Any) -> str | None:
+    """The address subscribed to the alarm topic: required in prod, where an alarm that
+    reaches no one (refresh-token reuse, a failure spike) is as good as none."""
+    value = "" if raw is None else str(raw).strip()
+    if not value:
+        if stage == "prod":
+            raise ConfigError(
+                "alarm_email: required for stage prod: the address the alarms are sent to; "
+                "pass -c alarm_email=ops@your-domain "
+                "(make deploy: CDK_CONTEXT='-c alarm_email=...')"
+            )
+        return None
+    if not _ADDRESS.match(value):
+        raise ConfigError(f"alarm_email: expected an address like ops@example.com, got {value!r}")
     return value
 
 

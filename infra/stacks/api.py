@@ -2,6 +2,13 @@
 
 A REST API rather than an HTTP API because WAF attaches to REST API stages only. One
 `{proxy+}` route sends everything to the function; Litestar does the routing.
+
+Access and execution logs go to log groups of this stack (retention, KMS). API Gateway
+writes both with the account's API Gateway CloudWatch role, a per-region account
+setting shared by every REST API: the stack does not create or overwrite it (a stack
+that did would take it over, and deleting that stack would break every other API's
+logging). Setting it once per account and region is part of the first deploy
+(infra/README.md; `python -m infra.preflight` checks it).
 """
 
 from __future__ import annotations
@@ -19,8 +26,11 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.stacks.compliance import skip_checkov
 from infra.stacks.data import DataProtection
+from infra.stacks.names import Names
+from infra.stacks.network import Network
 
 HANDLER = "entrypoints.lambda_handler.handler"
+VPC_ACCESS_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole"
 
 # One JSON object per request; never a body or an Authorization header.
 ACCESS_LOG_FORMAT = {
@@ -48,15 +58,15 @@ LAMBDA_SKIPS = {
         "API Gateway invokes the function synchronously; a dead-letter queue only "
         "receives failed asynchronous invocations"
     ),
-    "CKV_AWS_117": (
-        "the function reaches MongoDB Atlas over TLS with SCRAM credentials and an IP "
-        "access list; a VPC would need a NAT gateway or Atlas PrivateLink (README)"
-    ),
     "CKV_AWS_272": (
         "the bundle is built and deployed by the same pipeline from the locked "
         "dependencies; AWS Signer would add a signing profile without a second party"
     ),
 }
+NO_VPC = (
+    "context atlas_access=public: the function reaches MongoDB Atlas over TLS with SCRAM "
+    "credentials; atlas_access=nat puts it in a VPC with one NAT address (README)"
+)
 UNRESERVED = (
     "reserved concurrency is off for this stage (context reserved_concurrency): new "
     "accounts have a quota of 10 and AWS keeps 10 unreserved"
@@ -91,7 +101,9 @@ class Api(Construct):
         *,
         config: StageConfig,
         data: DataProtection,
+        names: Names,
         bundle_zip: Path,
+        network: Network | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.stage_name = config.stage
@@ -100,12 +112,14 @@ class Api(Construct):
         self.log_group = logs.LogGroup(
             self,
             "FunctionLogs",
+            log_group_name=names.log_group("function"),
             retention=config.log_retention,
             removal_policy=removal,
             encryption_key=data.key,
         )
-        # No managed policies: writing to its own log group, reading its two secrets,
-        # sending traces and sending email from its one sender is all it may do.
+        # No managed policies (outside a VPC, see below): writing to its own log group,
+        # reading its three secrets, using the data key, sending traces and sending email
+        # from its one sender is all it may do.
         self.role = iam.Role(
             self,
             "FunctionRole",
@@ -113,9 +127,17 @@ class Api(Construct):
             description=f"serverless-auth {config.stage} function: logs, secrets, traces, email",
         )
         self.log_group.grant_write(self.role)
-        data.jwt_secret.grant_read(self.role)
-        data.mongodb_uri.grant_read(self.role)
+        data.grant_read_secrets(
+            self.role, [data.jwt_secret, data.mongodb_uri, data.identifier_hmac_key]
+        )
+        data.grant_data_key(self.role)
         self.role.add_to_policy(ses_send_statement(config))
+        if network is not None:
+            # The network interfaces Lambda manages for a VPC function (ec2:*NetworkInterface*,
+            # DescribeSubnets): the AWS managed policy Lambda's own docs name for it.
+            self.role.add_managed_policy(
+                iam.ManagedPolicy.from_aws_managed_policy_name(VPC_ACCESS_POLICY)
+            )
 
         self.function = lambda_.Function(
             self,
@@ -132,6 +154,9 @@ class Api(Construct):
             role=self.role,
             reserved_concurrent_executions=config.reserved_concurrency,
             environment_encryption=data.key,
+            vpc=network.vpc if network else None,
+            vpc_subnets=network.subnets if network else None,
+            security_groups=[network.security_group] if network else None,
             environment={
                 "APP_ENV": config.stage,
                 "APP_STORAGE": "mongo",
@@ -147,10 +172,15 @@ class Api(Construct):
                 "JWT_AUDIENCE": config.jwt_audience,
                 "JWT_SECRET_ARN": data.jwt_secret.secret_arn,
                 "MONGODB_URI_SECRET_ARN": data.mongodb_uri.secret_arn,
+                "IDENTIFIER_HMAC_KEY_SECRET_ARN": data.identifier_hmac_key.secret_arn,
+                # Wraps the data keys of secrets stored at rest (TOTP seeds).
+                "KMS_KEY_ID": data.data_key.key_arn,
                 **email_environment(config),
             },
         )
         skips = dict(LAMBDA_SKIPS)
+        if network is None:
+            skips["CKV_AWS_117"] = NO_VPC
         if config.reserved_concurrency is None:
             skips["CKV_AWS_115"] = UNRESERVED
         skip_checkov(self.function, skips)
@@ -158,6 +188,7 @@ class Api(Construct):
         self.access_logs = logs.LogGroup(
             self,
             "AccessLogs",
+            log_group_name=names.log_group("api-access"),
             retention=config.log_retention,
             removal_policy=removal,
             encryption_key=data.key,
@@ -170,10 +201,8 @@ class Api(Construct):
             rest_api_name=f"serverless-auth-{config.stage}",
             description=f"serverless-auth API ({config.stage})",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            # Access logs need the account-level CloudWatch role; it is shared by every
-            # REST API of the account and region, so it outlives this stack.
-            cloud_watch_role=True,
-            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            # The account's API Gateway CloudWatch role is set once, outside the stack.
+            cloud_watch_role=False,
             deploy_options=apigw.StageOptions(
                 stage_name=config.stage,
                 tracing_enabled=True,
@@ -192,6 +221,21 @@ class Api(Construct):
             skip_checkov(method, API_SKIPS)
         skip_checkov(self.rest_api.deployment_stage, STAGE_SKIPS)
         self.stage = self.rest_api.deployment_stage
+        # Created before the stage, with retention and the key: otherwise API Gateway
+        # creates it on the first error, unencrypted and kept forever.
+        self.execution_logs = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            log_group_name=self.execution_log_group_name,
+            retention=config.log_retention,
+            removal_policy=removal,
+            encryption_key=data.key,
+        )
+        self.stage.node.add_dependency(self.execution_logs)
+
+    @property
+    def execution_log_group_name(self) -> str:
+        return Names.execution_log_group(self.rest_api.rest_api_id, self.stage_name)
 
     def serve_links_from(self, base_url: str) -> None:
         """PUBLIC_BASE_URL, the base of emailed links: the site's https origin.
@@ -236,9 +280,14 @@ def ses_send_statement(config: StageConfig) -> iam.PolicyStatement:
     """`ses:SendEmail` (the one action SES v2 SendEmail needs, simple content included)
     on the sender's identities only: the address and its domain, since either may be
     the verified one, and the configuration set when one is named (SES authorizes the
-    call against it too)."""
+    call against it too). With a verified domain any address of it could send, so the
+    From address itself is pinned too (`ses:FromAddress`, the bare address)."""
     arn = f"arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}"
     resources = [f"{arn}:identity/{identity}" for identity in config.sender_identities]
     if config.ses_configuration_set:
         resources.append(f"{arn}:configuration-set/{config.ses_configuration_set}")
-    return iam.PolicyStatement(actions=["ses:SendEmail"], resources=resources)
+    return iam.PolicyStatement(
+        actions=["ses:SendEmail"],
+        resources=resources,
+        conditions={"StringEquals": {"ses:FromAddress": config.sender_address}},
+    )

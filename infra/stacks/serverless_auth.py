@@ -1,4 +1,5 @@
-"""The whole service in one stack per stage: data, API, WAF, frontend, alarms."""
+"""The whole service in one stack per stage: data, API, WAF, frontend, alarms (and,
+with context `atlas_access=nat`, the network the function reaches Atlas through)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from infra.stacks.api import Api
 from infra.stacks.compliance import skip_cfn_lint, skip_checkov
 from infra.stacks.data import DataProtection
 from infra.stacks.frontend import Frontend
+from infra.stacks.names import Names
+from infra.stacks.network import Network
 from infra.stacks.waf import WebAcl
 
 # Functions CDK adds for its own deployment chores (emptying the bucket on delete,
@@ -55,10 +58,32 @@ class ServerlessAuthStack(Stack):
         Tags.of(self).add("project", "serverless-auth")
         Tags.of(self).add("stage", config.stage)
 
-        self.data = DataProtection(self, "Data", config=config)
-        self.api = Api(self, "Api", config=config, data=self.data, bundle_zip=bundle_zip)
-        self.waf = WebAcl(self, "Waf", config=config, data=self.data, stage=self.api.stage)
-        self.frontend = Frontend(self, "Frontend", config=config, data=self.data, api=self.api)
+        names = Names(config.stage)
+        self.data = DataProtection(self, "Data", config=config, names=names)
+        self.network = (
+            Network(self, "Network", config=config, data=self.data, names=names)
+            if config.atlas_access == "nat"
+            else None
+        )
+        self.api = Api(
+            self,
+            "Api",
+            config=config,
+            data=self.data,
+            names=names,
+            bundle_zip=bundle_zip,
+            network=self.network,
+        )
+        self.waf = WebAcl(
+            self, "Waf", config=config, data=self.data, names=names, stage=self.api.stage
+        )
+        self.frontend = Frontend(
+            self, "Frontend", config=config, data=self.data, names=names, api=self.api
+        )
+        # CloudWatch Logs may use the key for this stack's log groups, and no others.
+        self.data.allow_log_groups(
+            [f"{names.log_group_prefix}*", names.waf_log_group, self.api.execution_log_group_name]
+        )
         # Emailed links point at the site: a custom domain from context, else the
         # distribution's https URL (a token: the function then depends on the
         # distribution, which is why the distribution's API origin avoids referring to
@@ -85,21 +110,33 @@ class ServerlessAuthStack(Stack):
             "DistributionId": self.frontend.distribution.distribution_id,
             "JwtSecretArn": self.data.jwt_secret.secret_arn,
             "MongoDbUriSecretArn": self.data.mongodb_uri.secret_arn,
+            "IdentifierHmacKeySecretArn": self.data.identifier_hmac_key.secret_arn,
+            "DataKeyArn": self.data.data_key.key_arn,
+            "OriginTokenSecretArn": self.data.origin_token.secret_arn,
+            "OriginTokenPreviousSecretArn": self.data.origin_token_previous.secret_arn,
             "AlarmTopicArn": self.alarms.topic.topic_arn,
             "WebAclArn": self.waf.acl.attr_arn,
+            "ApiExecutionLogGroup": self.api.execution_logs.log_group_name,
         }
+        if self.network is not None:
+            # The one address to put on MongoDB Atlas's IP access list.
+            outputs["AtlasEgressIp"] = self.network.egress_ip.ref
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)
 
     def _skip_cdk_helpers(self) -> None:
+        # By path: with jsii, `node.default_child` returns a new proxy object each time,
+        # so an identity test never matches and our own function got the helper skips.
         ours = self.api.function.node.default_child
+        if ours is None:
+            raise TypeError("the function has no CloudFormation resource")
         for construct in self.node.find_all():
             if not isinstance(construct, CfnResource):
                 continue
             kind = construct.cfn_resource_type
             if kind == "AWS::Lambda::Function":
                 skip_cfn_lint(construct, REDUNDANT_DEPENDS_ON)
-                if construct is not ours:
+                if construct.node.path != ours.node.path:
                     skip_checkov(construct, CDK_HELPER_SKIPS)
             elif kind == "AWS::IAM::Policy" and "CDKBucketDeployment" in construct.node.path:
                 skip_checkov(construct, CDK_HELPER_POLICY_SKIPS)

@@ -76,6 +76,47 @@ def _lambda(layout: p.Layout) -> None:
     )
 
 
+def _security(layout: p.Layout, namespace: str) -> None:
+    """What the security alarms watch (infra/stacks/alarms.py), side by side."""
+    svc = {c.SERVICE: "$function"}
+    failures = {**svc, c.OUTCOME: c.outcome_label("InvalidCredentialsError")}
+    layout.row("Security signals (alarmed)")
+    layout.add(
+        p.timeseries(
+            "Refresh-token reuse detected (alarm at 1)",
+            [p.metric("A", namespace, c.REFRESH_REUSE.name, svc)],
+            threshold=1,
+        ),
+        6,
+    )
+    layout.add(
+        p.timeseries(
+            "Sign-ins refused: invalid credentials",
+            [p.metric("A", namespace, c.SIGN_INS.name, failures)],
+        ),
+        6,
+    )
+    layout.add(
+        p.timeseries("Throttled requests (429)", [p.metric("A", namespace, c.THROTTLED.name, svc)]),
+        6,
+    )
+    layout.add(
+        p.timeseries(
+            "WAF blocks: AuthRateLimit (per-viewer limit on /api/v1/auth/*)",
+            [
+                p.metric(
+                    "A",
+                    WAF,
+                    "BlockedRequests",
+                    {"WebACL": "$webacl", "Region": "$region", "Rule": "AuthRateLimit"},
+                )
+            ],
+            threshold=1,
+        ),
+        6,
+    )
+
+
 def _waf(layout: p.Layout) -> None:
     by_rule = {"WebACL": "$webacl", "Region": "$region", "Rule": "*"}
     layout.row("WAF")
@@ -110,9 +151,7 @@ def _application(layout: p.Layout, namespace: str) -> None:
     layout.add(p.timeseries("Sign-ups", [one(c.SIGN_UPS, svc)]), 6)
     layout.add(p.timeseries("Sign-ins by outcome", [one(c.SIGN_INS, by_outcome)]), 6)
     layout.add(p.timeseries("Refreshes by outcome", [one(c.REFRESHES, by_outcome)]), 6)
-    layout.add(p.timeseries("Refresh-token reuse detected", [one(c.REFRESH_REUSE, svc)]), 6)
-    layout.add(p.timeseries("Throttled requests (429)", [one(c.THROTTLED, svc)]), 12)
-    layout.add(p.timeseries("Password hasher saturated (503)", [one(c.HASHER_SATURATED, svc)]), 12)
+    layout.add(p.timeseries("Password hasher saturated (503)", [one(c.HASHER_SATURATED, svc)]), 6)
 
 
 def _logs(layout: p.Layout) -> None:
@@ -128,6 +167,7 @@ def _logs(layout: p.Layout) -> None:
 
 def overview(namespace: str = c.DEFAULT_NAMESPACE) -> dict[str, Any]:
     layout = p.Layout()
+    _security(layout, namespace)
     _api_gateway(layout)
     _lambda(layout)
     _waf(layout)

@@ -107,8 +107,23 @@ def panel(
     }
 
 
-def timeseries(title: str, targets: list[dict[str, Any]], unit: str = "short") -> dict[str, Any]:
-    return panel("timeseries", title, targets, unit)
+def timeseries(
+    title: str,
+    targets: list[dict[str, Any]],
+    unit: str = "short",
+    *,
+    threshold: float | None = None,
+) -> dict[str, Any]:
+    """A time series; `threshold` draws an alarm's threshold as a red line."""
+    built = panel("timeseries", title, targets, unit)
+    if threshold is not None:
+        defaults = built["fieldConfig"]["defaults"]
+        defaults["thresholds"] = {
+            "mode": "absolute",
+            "steps": [{"color": "green", "value": None}, {"color": "red", "value": threshold}],
+        }
+        defaults["custom"] = {"thresholdsStyle": {"mode": "line"}}
+    return built
 
 
 def query_variable(name: str, label: str, query: dict[str, Any]) -> dict[str, Any]:

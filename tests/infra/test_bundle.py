@@ -51,7 +51,7 @@ USAGE_PROBE = textwrap.dedent(
     from importlib.metadata import packages_distributions
     os.environ.update({
         "APP_ENV": "dev", "APP_STORAGE": "memory", "JWT_SECRET": "s" * 48,
-        "EMAIL_FROM": "no-reply@example.com",
+        "IDENTIFIER_HMAC_KEY": "i" * 64, "EMAIL_FROM": "no-reply@example.com",
     })
     # Sign-up sends a verification email: SES is stubbed (no AWS call from a test); boto3
     # is the Lambda runtime's anyway, never the bundle's.
@@ -199,6 +199,8 @@ def test_the_handler_answers_from_the_bundle_directory_alone(
         "APP_ENV": "dev",
         "APP_STORAGE": "memory",
         "JWT_SECRET": SECRET,
+        # Outside local/test the app needs the identifiers' HMAC key (a secret on AWS).
+        "IDENTIFIER_HMAC_KEY": "i" * 64,
         "EMAIL_FROM": SENDER,
         "PATH": "/usr/bin:/bin",
     }
@@ -231,6 +233,8 @@ def test_the_mongodb_wiring_imports_from_the_bundle(host_bundle: tuple[Bundle, s
         "MONGODB_URI": "mongodb://127.0.0.1:9/",
         "KMS_KEY_ID": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd",
         "JWT_SECRET": SECRET,
+        # Outside local/test the app needs the identifiers' HMAC key (a secret on AWS).
+        "IDENTIFIER_HMAC_KEY": "i" * 64,
         "EMAIL_FROM": SENDER,
         "AWS_LAMBDA_FUNCTION_NAME": "serverless-auth-test",
     }
@@ -272,6 +276,8 @@ def test_x_ray_tracing_works_from_the_bundle_with_the_runtime_botocore(
         "APP_ENV": "prod",
         "APP_STORAGE": "memory",
         "JWT_SECRET": SECRET,
+        # Outside local/test the app needs the identifiers' HMAC key (a secret on AWS).
+        "IDENTIFIER_HMAC_KEY": "i" * 64,
         "EMAIL_FROM": SENDER,
         "AWS_LAMBDA_FUNCTION_NAME": "serverless-auth-test",
         "TRACER": "xray",

@@ -10,7 +10,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from infra.config import DEV_PLACEHOLDER_EMAIL_FROM, ConfigError, stage_config
-from infra.stacks.waf import COUNTED_COMMON_RULES, MANAGED_GROUPS
+from infra.stacks.waf import BODY_RULES, COUNTED_COMMON_RULES, MANAGED_GROUPS
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.integration
@@ -46,10 +46,22 @@ def _logical_id(synth: Synthesized, kind: str, prefix: str) -> str:
     return ids[0]
 
 
+# The first block of the stack's id, which names the retained resources (names.py).
+STACK_UUID = {
+    "Fn::Select": [
+        0,
+        {"Fn::Split": ["-", {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}]},
+    ]
+}
+
+
 def _flat(value: Any) -> str:
-    """A string expression with its references as `${Name}` / `${Name.Attribute}`."""
+    """A string expression with its references as `${Name}` / `${Name.Attribute}`, and the
+    stack id's first block as `${StackUuid}`."""
     if isinstance(value, str):
         return value
+    if value == STACK_UUID:
+        return "${StackUuid}"
     if "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
         return str(separator).join(_flat(part) for part in parts)
@@ -130,9 +142,15 @@ def test_the_environment_names_secrets_by_arn_and_never_holds_a_secret(
     assert variables["JWT_AUDIENCE"] == "serverless-auth-api"
     jwt_secret = _logical_id(dev, "AWS::SecretsManager::Secret", "DataJwtSecret")
     mongo_secret = _logical_id(dev, "AWS::SecretsManager::Secret", "DataMongoDbUri")
+    hmac_secret = _logical_id(dev, "AWS::SecretsManager::Secret", "DataIdentifierHmacKey")
     assert variables["JWT_SECRET_ARN"] == {"Ref": jwt_secret}
     assert variables["MONGODB_URI_SECRET_ARN"] == {"Ref": mongo_secret}
-    assert not {"JWT_SECRET", "MONGODB_URI", "JWT_PRIVATE_KEY"} & set(variables)
+    assert variables["IDENTIFIER_HMAC_KEY_SECRET_ARN"] == {"Ref": hmac_secret}
+    data_key = _logical_id(dev, "AWS::KMS::Key", "DataDataKey")
+    assert variables["KMS_KEY_ID"] == {"Fn::GetAtt": [data_key, "Arn"]}
+    assert not {"JWT_SECRET", "MONGODB_URI", "JWT_PRIVATE_KEY", "IDENTIFIER_HMAC_KEY"} & set(
+        variables
+    )
 
 
 def test_the_function_sends_email_with_ses_and_links_to_the_distribution(
@@ -165,7 +183,29 @@ def test_prod_sends_from_the_configured_identity_and_configuration_set(
     assert _flat(variables["PUBLIC_BASE_URL"]) == f"https://${{{distribution_id}.DomainName}}"
 
 
-@pytest.mark.parametrize("stage", ["dev", "prod"])
+ACCOUNT_ARN = "aws:{service}:eu-west-1:123456789012"
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _deployed(synth: Synthesized, raw: Any) -> str:
+    """A variable as it reads once deployed: references become values of their kind."""
+    flat = _flat(raw)
+    for reference in re.findall(r"\$\{([^}]+)\}", flat):
+        name, _, attribute = reference.partition(".")
+        kind = synth.json["Resources"][name]["Type"]
+        if kind == "AWS::KMS::Key" and attribute == "Arn":
+            value = f"arn:{ACCOUNT_ARN.format(service='kms')}:key/{KEY_ID}"
+        elif kind == "AWS::SecretsManager::Secret":
+            value = f"arn:{ACCOUNT_ARN.format(service='secretsmanager')}:secret:{name}-AbCdEf"
+        elif kind == "AWS::CloudFront::Distribution" and attribute == "DomainName":
+            value = "d111111abcdef8.cloudfront.net"
+        else:
+            raise AssertionError(f"no deployed value for {reference} ({kind})")
+        flat = flat.replace("${" + reference + "}", value)
+    return flat
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod", "prod-nat"])
 def test_the_app_starts_with_the_synthesized_environment(
     synthesized: dict[str, Synthesized], stage: str
 ) -> None:
@@ -173,20 +213,19 @@ def test_the_app_starts_with_the_synthesized_environment(
     with references given deploy-time values and the secrets as the function reads them."""
     from entrypoints.settings import load_settings
 
-    variables = _function(synthesized[stage])["Properties"]["Environment"]["Variables"]
-    resolved = {
-        name: value.replace("${", "").replace("}", "").replace(".DomainName", ".cloudfront.net")
-        for name, value in ((name, _flat(raw)) for name, raw in variables.items())
-    }
+    synth = synthesized[stage]
+    variables = _function(synth)["Properties"]["Environment"]["Variables"]
+    resolved = {name: _deployed(synth, raw) for name, raw in variables.items()}
     settings = load_settings(
         {
             **resolved,
             "AWS_LAMBDA_FUNCTION_NAME": "serverless-auth",
             "JWT_SECRET": "x" * 64,
+            "IDENTIFIER_HMAC_KEY": "k" * 64,
             "MONGODB_URI": "mongodb+srv://app:pw@cluster0.example.mongodb.net/",
         }
     )
-    assert settings.environment == stage
+    assert settings.environment == stage.removesuffix("-nat")
     assert settings.email_backend == "ses"
     assert settings.email_from == variables["EMAIL_FROM"]
     assert settings.public_base_url.startswith("https://")
@@ -202,7 +241,12 @@ def test_reserved_concurrency_is_set_in_prod_and_left_unreserved_in_dev(
 
 def test_reserved_concurrency_comes_from_context() -> None:
     assert stage_config({"stage": "dev", "reserved_concurrency": "7"}).reserved_concurrency == 7
-    prod = {"stage": "prod", "email_from": "no-reply@example.org", "reserved_concurrency": "none"}
+    prod = {
+        "stage": "prod",
+        "email_from": "no-reply@example.org",
+        "alarm_email": "ops@example.org",
+        "reserved_concurrency": "none",
+    }
     assert stage_config(prod).reserved_concurrency is None
     with pytest.raises(ConfigError, match="reserved_concurrency"):
         stage_config({"stage": "dev", "reserved_concurrency": "0"})
@@ -244,13 +288,15 @@ def test_a_malformed_sender_is_refused(value: str) -> None:
 
 
 def test_a_display_name_is_kept_and_the_identities_use_the_bare_address() -> None:
-    config = stage_config({"stage": "prod", "email_from": "Auth <no-reply@example.org>"})
+    config = stage_config(
+        {"stage": "prod", "email_from": "Auth <no-reply@example.org>", "alarm_email": "o@x.org"}
+    )
     assert config.email_from == "Auth <no-reply@example.org>"
     assert config.sender_identities == ("no-reply@example.org", "example.org")
 
 
 def test_email_settings_come_from_context_with_per_stage_defaults() -> None:
-    prod = {"stage": "prod", "email_from": "no-reply@example.org"}
+    prod = {"stage": "prod", "email_from": "no-reply@example.org", "alarm_email": "o@x.org"}
     assert stage_config(prod).audit_retention_days == 365
     assert stage_config({"stage": "dev"}).audit_retention_days == 30
     assert stage_config(prod).require_verified_email is False
@@ -315,11 +361,13 @@ def test_the_function_role_has_no_managed_policies_and_only_its_own_grants(
     ]
     statements = [s for p in policies for s in _statements(p)]
     actions = {a for s in statements for a in _as_list(s["Action"])}
+    # GetSecretValue only: DescribeSecret (which grant_read adds) is not needed.
     assert actions == {
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "secretsmanager:GetSecretValue",
-        "secretsmanager:DescribeSecret",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
         "ses:SendEmail",
@@ -333,7 +381,7 @@ def test_the_function_role_has_no_managed_policies_and_only_its_own_grants(
             assert all(a.startswith("xray:") for a in acts), statement
 
 
-def test_the_function_reads_exactly_the_jwt_and_mongodb_secrets(dev: Synthesized) -> None:
+def test_the_function_reads_exactly_its_three_secrets(dev: Synthesized) -> None:
     role_id = _ref_id(_function(dev)["Properties"]["Role"])
     statements = [
         s
@@ -347,11 +395,12 @@ def test_the_function_reads_exactly_the_jwt_and_mongodb_secrets(dev: Synthesized
         if "secretsmanager:GetSecretValue" in _as_list(s["Action"])
         for r in _as_list(s["Resource"])
     ]
-    jwt_secret = _logical_id(dev, "AWS::SecretsManager::Secret", "DataJwtSecret")
-    mongo_secret = _logical_id(dev, "AWS::SecretsManager::Secret", "DataMongoDbUri")
-    assert sorted(secret_resources, key=json.dumps) == sorted(
-        [{"Ref": jwt_secret}, {"Ref": mongo_secret}], key=json.dumps
-    )
+    expected = [
+        {"Ref": _logical_id(dev, "AWS::SecretsManager::Secret", prefix)}
+        for prefix in ("DataJwtSecret", "DataMongoDbUri", "DataIdentifierHmacKey")
+    ]
+    assert sorted(secret_resources, key=json.dumps) == sorted(expected, key=json.dumps)
+    # Neither origin token: only CloudFront and WAF resolve those.
 
 
 def test_the_function_may_send_email_only_from_its_sender_identities(
@@ -376,7 +425,9 @@ def test_the_function_may_send_email_only_from_its_sender_identities(
         assert len(statements) == 1, statements
         assert _as_list(statements[0]["Action"]) == ["ses:SendEmail"]
         assert statements[0]["Effect"] == "Allow"
-        assert "Condition" not in statements[0]
+        # A verified domain would let any of its addresses send: the sender is pinned.
+        address = next(r.rsplit("/", 1)[1] for r in resources if "@" in r)
+        assert statements[0]["Condition"] == {"StringEquals": {"ses:FromAddress": address}}
         assert {_flat(r) for r in _as_list(statements[0]["Resource"])} == resources
 
 
@@ -384,7 +435,7 @@ def test_the_function_may_decrypt_with_the_key_only_through_secrets_manager(
     dev: Synthesized,
 ) -> None:
     role_id = _ref_id(_function(dev)["Properties"]["Role"])
-    _, key = dev.one("AWS::KMS::Key")
+    key = dev.json["Resources"][_logical_id(dev, "AWS::KMS::Key", "DataKey")]
     grants = [
         s
         for s in key["Properties"]["KeyPolicy"]["Statement"]
@@ -418,7 +469,7 @@ def test_the_jwt_secret_is_generated_at_deploy_time_as_64_characters(dev: Synthe
     dev.template.has_resource_properties(
         "AWS::SecretsManager::Secret",
         {
-            "Name": "serverless-auth/dev/jwt",
+            "Name": {"Fn::Join": ["", ["serverless-auth/dev-", STACK_UUID, "/jwt"]]},
             "KmsKeyId": Match.any_value(),
             "GenerateSecretString": {
                 "GenerateStringKey": "JWT_SECRET",
@@ -435,12 +486,15 @@ def test_the_mongodb_uri_secret_is_encrypted_and_named_for_the_operator(
 ) -> None:
     prod.template.has_resource_properties(
         "AWS::SecretsManager::Secret",
-        {"Name": "serverless-auth/prod/mongodb-uri", "KmsKeyId": Match.any_value()},
+        {
+            "Name": {"Fn::Join": ["", ["serverless-auth/prod-", STACK_UUID, "/mongodb-uri"]]},
+            "KmsKeyId": Match.any_value(),
+        },
     )
 
 
 def test_the_kms_key_rotates_and_lets_logs_and_alarms_use_it(dev: Synthesized) -> None:
-    _, key = dev.one("AWS::KMS::Key")
+    key = dev.json["Resources"][_logical_id(dev, "AWS::KMS::Key", "DataKey")]
     assert key["Properties"]["EnableKeyRotation"] is True
     principals = json.dumps(key["Properties"]["KeyPolicy"])
     assert "logs." in principals
@@ -522,7 +576,13 @@ def test_the_web_acl_runs_the_managed_groups_and_the_auth_rate_limit(dev: Synthe
     assert acl["Properties"]["Scope"] == "REGIONAL"
     assert acl["Properties"]["DefaultAction"] == {"Allow": {}}
     rules = _rules(dev)
-    assert set(rules) == {"RequireOriginToken", "AuthRateLimit", *MANAGED_GROUPS}
+    assert set(rules) == {
+        "RequireOriginToken",
+        "AuthRateLimit",
+        "AuthBodySizeLimit",
+        *MANAGED_GROUPS,
+        "BodyRulesOutsidePasswordRoutes",
+    }
     priorities = [rule["Priority"] for rule in rules.values()]
     assert len(set(priorities)) == len(priorities)
     for group in MANAGED_GROUPS:
@@ -534,8 +594,9 @@ def test_the_web_acl_runs_the_managed_groups_and_the_auth_rate_limit(dev: Synthe
 def test_common_rules_count_oversized_bodies_and_missing_user_agents(dev: Synthesized) -> None:
     statement = _rules(dev)["AWSManagedRulesCommonRuleSet"]["Statement"]
     overrides = statement["ManagedRuleGroupStatement"]["RuleActionOverrides"]
+    body_rules = BODY_RULES["AWSManagedRulesCommonRuleSet"]
     assert {o["Name"]: o["ActionToUse"] for o in overrides} == {
-        rule: {"Count": {}} for rule in COUNTED_COMMON_RULES
+        rule: {"Count": {}} for rule in (*COUNTED_COMMON_RULES, *body_rules)
     }
 
 
@@ -558,10 +619,20 @@ def test_requests_without_the_origin_token_are_blocked(dev: Synthesized) -> None
     rule = _rules(dev)["RequireOriginToken"]
     assert rule["Priority"] == 0
     assert rule["Action"] == {"Block": {}}
-    match = rule["Statement"]["NotStatement"]["Statement"]["ByteMatchStatement"]
-    assert match["FieldToMatch"] == {"SingleHeader": {"Name": "x-origin-token"}}
-    # A dynamic reference: the token itself is never in the template.
-    assert "resolve:secretsmanager" in json.dumps(match["SearchString"])
+    either = rule["Statement"]["NotStatement"]["Statement"]["OrStatement"]["Statements"]
+    tokens = set()
+    for statement in either:
+        match = statement["ByteMatchStatement"]
+        assert match["FieldToMatch"] == {"SingleHeader": {"Name": "x-origin-token"}}
+        assert match["PositionalConstraint"] == "EXACTLY"
+        # A dynamic reference: the token itself is never in the template.
+        reference = json.dumps(match["SearchString"])
+        assert "resolve:secretsmanager" in reference
+        tokens |= {k for k in dev.resources("AWS::SecretsManager::Secret") if k in reference}
+    # The current token and the previous one, so a rotation never blocks CloudFront.
+    origin_tokens = {k for k in dev.resources("AWS::SecretsManager::Secret") if "OriginToken" in k}
+    assert len(origin_tokens) == 2
+    assert tokens == origin_tokens
 
 
 def test_every_rule_and_the_acl_emit_metrics_and_sampled_requests(dev: Synthesized) -> None:
@@ -591,7 +662,8 @@ def test_waf_logs_redact_credentials(dev: Synthesized) -> None:
     group_id = _logical_id(dev, "AWS::Logs::LogGroup", "WafLogs")
     assert group_id in destination
     group = dev.json["Resources"][group_id]["Properties"]
-    assert group["LogGroupName"] == "aws-waf-logs-serverless-auth-dev"
+    # Unique per creation of the stack: a retained group never blocks the next one.
+    assert _flat(group["LogGroupName"]) == "aws-waf-logs-serverless-auth-dev-${StackUuid}"
 
 
 # ---- frontend ------------------------------------------------------------------------
@@ -729,45 +801,7 @@ def test_the_distribution_does_not_depend_on_the_function_that_links_to_it(
         assert distribution_id in edges[function_id]
 
 
-# ---- alarms --------------------------------------------------------------------------
-
-
-def test_alarms_watch_errors_latency_throttles_and_waf_blocks(dev: Synthesized) -> None:
-    alarms = {
-        a["Properties"]["AlarmName"]: a["Properties"]
-        for a in dev.resources("AWS::CloudWatch::Alarm").values()
-    }
-    metrics = {
-        name.rsplit("-", 1)[1]: (p["Namespace"], p["MetricName"]) for name, p in alarms.items()
-    }
-    assert metrics == {
-        "ServerErrorRate": ("AWS/ApiGateway", "5XXError"),
-        "LatencyP99": ("AWS/ApiGateway", "Latency"),
-        "FunctionErrors": ("AWS/Lambda", "Errors"),
-        "FunctionThrottles": ("AWS/Lambda", "Throttles"),
-        "WafBlockedSpike": ("AWS/WAFV2", "BlockedRequests"),
-    }
-    by_name = {name.rsplit("-", 1)[1]: p for name, p in alarms.items()}
-    assert by_name["ServerErrorRate"]["Statistic"] == "Average"
-    assert by_name["ServerErrorRate"]["Threshold"] == 0.01
-    assert by_name["LatencyP99"]["ExtendedStatistic"] == "p99"
-    waf_dims = {d["Name"]: d["Value"] for d in by_name["WafBlockedSpike"]["Dimensions"]}
-    assert waf_dims["WebACL"] == "serverless-auth-dev"
-    assert waf_dims["Rule"] == "ALL"
-    topic_id, _ = dev.one("AWS::SNS::Topic")
-    for props in alarms.values():
-        assert props["AlarmActions"] == [{"Ref": topic_id}]
-        assert props["OKActions"] == [{"Ref": topic_id}]
-        assert props["TreatMissingData"] == "notBreaching"
-
-
-def test_the_alarm_topic_is_encrypted_and_exported(dev: Synthesized, prod: Synthesized) -> None:
-    _, topic = dev.one("AWS::SNS::Topic")
-    assert "KmsMasterKeyId" in topic["Properties"]
-    dev.template.has_output("AlarmTopicArn", {"Value": Match.any_value()})
-    prod.template.has_resource_properties(
-        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
-    )
+# ---- outputs -------------------------------------------------------------------------
 
 
 def test_the_stack_outputs_what_the_operator_needs(dev: Synthesized) -> None:
@@ -781,6 +815,27 @@ def test_the_stack_outputs_what_the_operator_needs(dev: Synthesized) -> None:
         "DistributionId",
         "JwtSecretArn",
         "MongoDbUriSecretArn",
+        "IdentifierHmacKeySecretArn",
+        "DataKeyArn",
+        "OriginTokenSecretArn",
+        "OriginTokenPreviousSecretArn",
         "AlarmTopicArn",
         "WebAclArn",
+        "ApiExecutionLogGroup",
     } <= outputs
+    assert "AtlasEgressIp" not in outputs  # only with atlas_access=nat
+
+
+def test_network_and_rotation_context_is_validated() -> None:
+    prod = {"stage": "prod", "email_from": "no-reply@example.org", "alarm_email": "o@x.org"}
+    assert stage_config(prod).atlas_access == "public"
+    assert stage_config({**prod, "atlas_access": "NAT"}).atlas_access == "nat"
+    assert stage_config({**prod, "origin_token_rotation": "2025-06-01"}).origin_token_rotation
+    for key, value in (
+        ("atlas_access", "privatelink"),
+        ("origin_token_rotation", "a label with spaces"),
+        ("origin_token_rotation", "(2025)"),
+        ("origin_token_rotation", "x" * 33),
+    ):
+        with pytest.raises(ConfigError, match=key):
+            stage_config({**prod, key: value})

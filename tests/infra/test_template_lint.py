@@ -26,7 +26,7 @@ def _tool(name: str) -> str:
     return str(path)
 
 
-def test_cfn_lint_finds_nothing_in_either_stage(synthesized: dict[str, Synthesized]) -> None:
+def test_cfn_lint_finds_nothing_in_any_stage(synthesized: dict[str, Synthesized]) -> None:
     paths = [str(s.path) for s in synthesized.values()]
     result = subprocess.run(  # noqa: S603
         [_tool("cfn-lint"), "--format", "json", *paths],
@@ -62,7 +62,7 @@ def _checkov(path: Path) -> dict[str, Any]:
     return report
 
 
-@pytest.mark.parametrize("stage", ["dev", "prod"])
+@pytest.mark.parametrize("stage", ["dev", "prod", "prod-nat"])
 def test_checkov_fails_no_check_and_every_skip_has_a_reason(
     synthesized: dict[str, Synthesized], stage: str
 ) -> None:

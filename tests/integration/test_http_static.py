@@ -1,6 +1,8 @@
 """HTTP tests of the built frontend served at `/` (entrypoints/http/static.py) and of the
-page CSP it gets (middleware.py), over a small export made here, so they run without
-Node. The API's own behaviour must not change when a frontend is served."""
+page CSP it gets (middleware.py), over a small export made here. Paths resolve as on
+CloudFront: the last test runs the CloudFront site function (infra/cloudfront/site.js,
+in Node) and `Site.resolve` over the same paths. The API's own behaviour must not
+change when a frontend is served."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from litestar.testing import AsyncTestClient
 from entrypoints.bootstrap import Services
 from entrypoints.http.app import create_app
 from entrypoints.http.middleware import PAGE_POLICY
-from entrypoints.http.static import FRONTEND_DIR_ENV
+from entrypoints.http.static import FRONTEND_DIR_ENV, Site
+from infra.site import SiteExport
+from tests.infra.cloudfront import run_site
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -52,6 +56,8 @@ def export(tmp_path: Path) -> Path:
     (out / "404.html").write_text(page("Page not found"))
     (out / "_next" / "static" / "chunks" / "app.js").write_text("console.log('app')")
     (out / "profile" / "index.txt").write_text('1:"$Sreact.fragment"')
+    (out / "admin" / "users").mkdir(parents=True)
+    (out / "admin" / "users" / "index.html").write_text(page("Users", BOOT))
     (tmp_path / "secret.txt").write_text("outside the export")
     return out
 
@@ -92,16 +98,60 @@ async def test_the_start_page_is_served_at_the_root_with_a_policy_naming_its_scr
     assert response.headers["x-request-id"]
 
 
-@pytest.mark.parametrize("path", ["/profile/", "/profile"])
-async def test_a_page_is_its_directorys_index_with_or_without_the_slash(
-    site: Client, path: str
-) -> None:
-    response = await site.get(path, headers=HTML)
+@pytest.mark.parametrize("path", ["/profile/", "/profile/?next=%2F", "/profile/index.html"])
+async def test_a_page_is_its_directorys_index(site: Client, path: str) -> None:
+    response = await site.get(path, headers=HTML, follow_redirects=False)
 
     assert response.status_code == 200
     assert "<h1>Profile</h1>" in response.text
     assert sha256(BOOT) in response.headers["content-security-policy"]
     assert sha256(PAYLOAD) not in response.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/profile", "/profile/"),
+        ("/profile?next=%2Fsecurity%2F&a=1&a=2", "/profile/?next=%2Fsecurity%2F&a=1&a=2"),
+        ("/admin/users", "/admin/users/"),
+    ],
+)
+async def test_a_page_without_its_slash_is_redirected_to_it_with_the_query(
+    site: Client, path: str, location: str
+) -> None:
+    """As CloudFront does (308): an emailed `/verify-email#token=...` arrives without
+    its fragment, which the browser keeps across the redirect."""
+    for method in (site.get, site.head):
+        response = await method(path, headers=HTML, follow_redirects=False)
+
+        assert response.status_code == 308
+        assert response.headers["location"] == location
+        assert response.content == b""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin",
+        "/admin/",
+        "/pro%66ile/",
+        "/Profile/",
+        "/profile/index.txt/",
+        "/_next/static/chunks/",
+    ],
+)
+async def test_no_directory_is_resolved_that_the_cdn_would_not(site: Client, path: str) -> None:
+    response = await site.get(path, headers=HTML, follow_redirects=False)
+
+    assert response.status_code == 404
+    assert "<h1>Page not found</h1>" in response.text
+
+
+async def test_the_404_page_itself_answers_404(site: Client) -> None:
+    response = await site.get("/404.html", headers=HTML)
+
+    assert response.status_code == 404
+    assert "<h1>Page not found</h1>" in response.text
 
 
 async def test_build_assets_are_cached_for_good_and_keep_the_strict_policy(site: Client) -> None:
@@ -130,12 +180,22 @@ async def test_head_answers_without_a_body(site: Client) -> None:
 # --- not found ------------------------------------------------------------------------------
 
 
-async def test_an_unknown_page_gets_the_sites_404_page_in_a_browser(site: Client) -> None:
-    response = await site.get("/no/such/page/", headers=HTML)
+@pytest.mark.parametrize("path", ["/no/such/page/", "/no/such/page"])
+async def test_an_unknown_page_gets_the_sites_404_page_in_a_browser(
+    site: Client, path: str
+) -> None:
+    response = await site.get(path, headers=HTML, follow_redirects=False)
 
     assert response.status_code == 404
     assert "<h1>Page not found</h1>" in response.text
     assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+async def test_a_missing_build_file_is_a_plain_404(site: Client) -> None:
+    response = await site.get("/_next/static/chunks/missing.js", headers=HTML)
+
+    assert response.status_code == 404
+    assert "Page not found" not in response.text
 
 
 async def test_an_unknown_path_is_a_problem_for_api_clients(site: Client) -> None:
@@ -209,3 +269,55 @@ def test_the_build_writes_the_same_directives_the_server_sends() -> None:
     built = re.findall(r'"([^"]+)"', block.group(1))
 
     assert built == [d for d in PAGE_POLICY if not d.startswith("frame-ancestors")]
+
+
+# --- the same routes as the CDN --------------------------------------------------------------
+
+
+def test_the_local_server_and_the_cloudfront_function_route_alike(export: Path) -> None:
+    """The site function of the stack (with this export's files), run in Node, and
+    `Site.resolve` over the same paths: same file, same status, same redirect."""
+    built = SiteExport.at(export)
+    local = Site(export)
+    paths = [
+        "/",
+        "/profile/",
+        "/profile",
+        "/profile/index.html",
+        "/profile/index.txt",
+        "/admin/users",
+        "/admin/users/",
+        "/admin",
+        "/admin/",
+        "/404.html",
+        "/nope",
+        "/nope/",
+        "//profile/",
+        "/profile//",
+        "/./profile/",
+        "/pro%66ile/",
+        "/PROFILE/",
+        "/_next/static/chunks/app.js",
+        "/_next/static/chunks/missing.js",
+        "/_next/static/chunks/",
+        "/_next/static/../index.html",
+        "/_next/static/%2e%2e/index.html",
+        "/../secret.txt",
+    ]
+    objects = [p.relative_to(export).as_posix() for p in export.rglob("*") if p.is_file()]
+    outcomes = run_site(
+        built.function_code("viewer-request"),
+        built.function_code("viewer-response"),
+        objects,
+        [(path, None) for path in paths],
+    )
+    for path, outcome in zip(paths, outcomes, strict=True):
+        route = local.resolve(path)
+        if outcome.location is not None:
+            assert (outcome.status, route.redirect) == (308, outcome.location), path
+        elif outcome.object is None:
+            assert route.file is not None, path
+            assert local.path_of(route.file) is None, path
+        else:
+            assert route.file == "/" + outcome.object, path
+            assert route.status == outcome.status, path

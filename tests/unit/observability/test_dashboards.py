@@ -142,3 +142,32 @@ def test_the_traces_dashboard_has_a_service_map_a_trace_list_and_latency() -> No
         ("table", "getTraceSummaries"),
         ("timeseries", "getTimeSeriesServiceStatistics"),
     } <= kinds
+
+
+def test_the_overview_opens_with_the_signals_the_security_alarms_watch() -> None:
+    """infra/stacks/alarms.py alarms on these (tests/infra checks every alarmed metric
+    has a panel); here: the row, its filters and the threshold lines."""
+    panels = BOARDS[0]["panels"]
+    assert panels[0]["type"] == "row"
+    assert panels[0]["title"].startswith("Security signals")
+    row = []
+    for panel in panels[1:]:
+        if panel["type"] == "row":
+            break
+        row.append(panel)
+    queries = {
+        (t["namespace"], t["metricName"]): t["dimensions"]
+        for panel in row
+        for t in panel["targets"]
+    }
+    assert queries[("ServerlessAuth", "RefreshReuseDetected")] == {"Service": "$function"}
+    assert queries[("ServerlessAuth", "SignIns")] == {
+        "Service": "$function",
+        "Outcome": "invalid_credentials",
+    }
+    assert queries[("ServerlessAuth", "ThrottledRequests")] == {"Service": "$function"}
+    assert queries[("AWS/WAFV2", "BlockedRequests")]["Rule"] == "AuthRateLimit"
+    reuse = next(p for p in row if "reuse" in p["title"].lower())
+    steps = reuse["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert steps[-1]["value"] == 1
+    assert reuse["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"] == "line"
