@@ -40,7 +40,7 @@ MIB = 1024 * 1024
 SENDER = "no-reply@example.com"
 ZIP_BUDGET = 20 * MIB
 ELF_MACHINE_AARCH64 = 183
-PASSWORD = "correct horse battery staple"
+PASSWORD = "velvet harbor quantum meadow"
 SECRET = "s" * 48
 
 # Runs in this virtualenv: drive the handler through the routes, then list the
