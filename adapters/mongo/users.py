@@ -6,11 +6,12 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
+from adapters.identity import legacy_forms
 from adapters.mongo.connection import USERS, MongoConnection
 from adapters.mongo.errors import store_call
 from domain.errors import EmailTakenError, StaleVersionError
 from domain.two_factor import TotpFactor
-from domain.users import Email, Role, User
+from domain.users import Email, Role, User, stored_email
 
 
 def _totp_to_document(totp: TotpFactor | None) -> dict[str, Any] | None:
@@ -54,7 +55,8 @@ def to_document(user: User) -> dict[str, Any]:
 def from_document(doc: dict[str, Any]) -> User:
     return User(
         id=doc["_id"],
-        email=Email(doc["email"]),
+        # Documents written before the canonical email rule may hold an older form.
+        email=stored_email(doc["email"]),
         name=doc["name"],
         role=Role(doc["role"]),
         password_hash=doc["password_hash"],
@@ -70,7 +72,13 @@ def from_document(doc: dict[str, Any]) -> User:
 
 class MongoUserRepository:
     """Users in one collection; the unique index on `email` (stored normalized) makes
-    concurrent sign-ups of one address resolve to exactly one account."""
+    concurrent sign-ups of one address resolve to exactly one account.
+
+    Documents of older versions may hold an address with a Unicode domain where this
+    version stores A-labels (`legacy_forms`): lookups match both forms, and a new
+    account or email change taking the canonical twin of such an address is refused
+    as taken, until `app db migrate` rewrites them (see `migrations.py`).
+    """
 
     def __init__(self, connection: MongoConnection) -> None:
         self._connection = connection
@@ -78,8 +86,20 @@ class MongoUserRepository:
     async def _users(self) -> Any:
         return (await self._connection.database())[USERS]
 
+    async def _legacy_twin(self, email: Email, user_id: str) -> bool:
+        """Another account holds this address in an older version's form."""
+        older = legacy_forms(email.value)
+        if not older:
+            return False
+        twin = await (await self._users()).find_one(
+            {"email": {"$in": older}, "_id": {"$ne": user_id}}, {"_id": 1}
+        )
+        return twin is not None
+
     @store_call
     async def add(self, user: User) -> None:
+        if await self._legacy_twin(user.email, user.id):
+            raise EmailTakenError
         try:
             await (await self._users()).insert_one(to_document(user))
         except DuplicateKeyError:
@@ -92,13 +112,16 @@ class MongoUserRepository:
 
     @store_call
     async def get_by_email(self, email: Email) -> User | None:
-        doc = await (await self._users()).find_one({"email": email.value})
+        forms = [email.value, *legacy_forms(email.value)]
+        doc = await (await self._users()).find_one({"email": {"$in": forms}})
         return from_document(doc) if doc else None
 
     @store_call
     async def update(self, user: User, expected_version: int) -> None:
         document = to_document(user)
         del document["_id"]
+        if await self._legacy_twin(user.email, user.id):
+            raise EmailTakenError
         try:
             result = await (await self._users()).replace_one(
                 {"_id": user.id, "version": expected_version}, document
