@@ -11,12 +11,15 @@ import math
 import os
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from adapters.security.argon2_hasher import MIN_MEMORY_KIB, MIN_PARALLELISM, MIN_TIME_COST
 from adapters.security.jwt_tokens import MIN_HS256_SECRET_BYTES
+from domain.passwords import ABSOLUTE_MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH
 
 T = TypeVar("T")
 
@@ -30,10 +33,41 @@ EMAIL_BACKENDS = ("console", "ses")
 # CloudWatch namespaces: these characters, and never AWS's own `AWS/` prefix.
 NAMESPACE = re.compile(r"^(?!AWS/)[A-Za-z0-9 ._/#:-]{1,255}$")
 SERVICE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# MongoDB forbids /\. "$*<>:|? and spaces in database names, and 64 bytes or more.
+DATABASE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
+# An HTTP header name (RFC 9110 token).
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9a-z-]{1,64}$")
+SES_CONFIGURATION_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# A generated secret (48 random URL-safe characters) has ~30 different ones.
+MIN_SECRET_DISTINCT_CHARACTERS = 10
+PLACEHOLDER_WORDS = (
+    "changeme",
+    "change-me",
+    "change_me",
+    "replaceme",
+    "replace-me",
+    "example",
+    "placeholder",
+    "your-secret",
+    "yoursecret",
+    "<",
+    "...",
+)
+DAY = 86400
+# Reasons for the ranges below, quoted in the error messages.
+STORE_TIMEOUT = "under 0.1 s a healthy server looks down; past 30 s API Gateway gives up first"
+TOKEN_TTL = "shorter tokens expire in flight; a revoked session's token lives this long"
+LINK_TTL = "mail can take minutes to arrive, and the email states the validity in minutes"
 
 
 class SettingsError(ValueError):
-    """A configuration value is missing or invalid."""
+    """A configuration value is missing or invalid. The message starts with the
+    variable's name (`JWT_SECRET: ...`); `setting` is that name."""
+
+    def __init__(self, message: str, setting: str | None = None) -> None:
+        super().__init__(message)
+        named = re.match(r"[A-Z][A-Z0-9_]*(?=:)", message)
+        self.setting = setting or (named.group() if named else "configuration")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +183,58 @@ def _at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def ranged(low: int, high: int, why: str) -> Callable[[str], int]:
+    """An integer in [low, high]; `why` says what the bounds protect, for the message."""
+
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high} ({why}), got {value}")
+        return value
+
+    return parse
+
+
+def ranged_float(low: float, high: float, why: str) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        value = float(raw)
+        if not math.isfinite(value) or not low <= value <= high:
+            raise ValueError(f"must be a number between {low} and {high} ({why}), got {raw}")
+        return value
+
+    return parse
+
+
+def printable(max_length: int) -> Callable[[str], str]:
+    """Visible text of 1 to `max_length` characters without control characters (values
+    that end up in email headers, log lines or tokens must not carry a CR or LF)."""
+
+    def parse(raw: str) -> str:
+        value = raw.strip()
+        if not value or len(value) > max_length:
+            raise ValueError(f"must be 1 to {max_length} characters")
+        if any(unicodedata.category(ch) == "Cc" for ch in value):
+            raise ValueError("must not contain control characters")
+        return value
+
+    return parse
+
+
+def secret_problem(value: str) -> str | None:
+    """Why `value` looks like a placeholder rather than a generated secret, if it does:
+    one character repeated, a short group repeated, too few different characters, or
+    an example value from documentation."""
+    if len(set(value)) < MIN_SECRET_DISTINCT_CHARACTERS:
+        return f"has fewer than {MIN_SECRET_DISTINCT_CHARACTERS} different characters"
+    for size in range(1, len(value) // 2 + 1):
+        if (value[:size] * (len(value) // size + 1))[: len(value)] == value:
+            return "repeats a short group of characters"
+    folded = value.casefold()
+    if any(word in folded for word in PLACEHOLDER_WORDS):
+        return "contains a placeholder such as 'change-me' or 'example'"
+    return None
+
+
 def _json_map(raw: str) -> dict[str, str]:
     value = json.loads(raw)
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
@@ -180,117 +266,106 @@ def _http_url(raw: str) -> str:
     return raw
 
 
+def base_url(https_only: bool) -> Callable[[str], str]:
+    """An origin (and optional path) for links: http(s), a host, no credentials, query or
+    fragment; https only outside local runs (links carry single-use tokens)."""
+
+    def parse(raw: str) -> str:
+        parts = urlsplit(raw)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http(s) URL with a host")
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise ValueError("must not contain credentials, a query or a fragment")
+        if any(ch.isspace() for ch in raw):
+            raise ValueError("must not contain whitespace")
+        if https_only and parts.scheme != "https":
+            raise ValueError("must be an https URL outside APP_ENV=local/test")
+        return raw
+
+    return parse
+
+
+def _mongodb_uri(raw: str) -> str:
+    if not raw.startswith(("mongodb://", "mongodb+srv://")) or len(raw) <= len("mongodb://"):
+        raise ValueError("must be a mongodb:// or mongodb+srv:// connection string")
+    return raw
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     d = Settings()
-    environment = _get(env, "APP_ENV", _choice(ENVIRONMENTS), d.environment)
-    mongodb_uri = env.get("MONGODB_URI", "")
+    on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
+    environment = _environment(env, on_lambda, d)
+    local = environment in {"local", "test"}
+    mongodb_uri = _get(env, "MONGODB_URI", _mongodb_uri, "")
     # A MongoDB URI selects MongoDB; tests default to memory; everything else to embedded.
     default_storage = "mongo" if mongodb_uri else "memory" if environment == "test" else "embedded"
     storage = _get(env, "APP_STORAGE", _choice(STORAGES), default_storage)
     if storage == "mongo" and not mongodb_uri:
         raise SettingsError("MONGODB_URI: required when APP_STORAGE=mongo")
-    on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
+    if storage == "embedded" and on_lambda:
+        raise SettingsError("APP_STORAGE: embedded runs under `app serve`; set MONGODB_URI")
     algorithm = _get(env, "JWT_ALGORITHM", _choice(("HS256", "EdDSA")), d.jwt_algorithm)
-    secret = env.get("JWT_SECRET", "")
-    if algorithm == "HS256" and not secret:
-        if environment not in {"local", "test"}:
-            raise SettingsError("JWT_SECRET: required outside local development (≥ 32 bytes)")
-        # Local runs get a fresh random secret: tokens die with the process, which is fine.
-        secret = secrets.token_urlsafe(48)
-    if algorithm == "HS256" and len(secret.encode()) < MIN_HS256_SECRET_BYTES:
-        raise SettingsError(
-            f"JWT_SECRET: must be at least {MIN_HS256_SECRET_BYTES} bytes (256 bits)"
-        )
     settings = Settings(
         environment=environment,
         storage=storage,
         mongodb_uri=mongodb_uri,
         mongodb_driver=_get(env, "MONGODB_DRIVER", _choice(MONGODB_DRIVERS), d.mongodb_driver),
-        mongodb_database=env.get("MONGODB_DATABASE", d.mongodb_database),
+        mongodb_database=_get(
+            env,
+            "MONGODB_DATABASE",
+            _matching(DATABASE_NAME, "1-63 letters, digits, '_' or '-'"),
+            d.mongodb_database,
+        ),
         mongodb_server_selection_timeout_ms=_get(
             env,
             "MONGODB_SERVER_SELECTION_TIMEOUT_MS",
-            _positive_int,
+            ranged(100, 30_000, STORE_TIMEOUT),
             d.mongodb_server_selection_timeout_ms,
         ),
-        mongodb_timeout_ms=_get(env, "MONGODB_TIMEOUT_MS", _positive_int, d.mongodb_timeout_ms),
+        mongodb_timeout_ms=_get(
+            env, "MONGODB_TIMEOUT_MS", ranged(100, 30_000, STORE_TIMEOUT), d.mongodb_timeout_ms
+        ),
         # One Lambda instance serves one request at a time: a small pool is enough.
         mongodb_max_pool_size=_get(
-            env, "MONGODB_MAX_POOL_SIZE", _positive_int, 2 if on_lambda else d.mongodb_max_pool_size
+            env,
+            "MONGODB_MAX_POOL_SIZE",
+            ranged(1, 500, "more connections than a MongoDB tier accepts"),
+            2 if on_lambda else d.mongodb_max_pool_size,
         ),
-        data_dir=env.get("APP_DATA_DIR", d.data_dir),
+        data_dir=_get(env, "APP_DATA_DIR", printable(4096), d.data_dir),
         log_level=_get(
             env, "LOG_LEVEL", _choice(("DEBUG", "INFO", "WARNING", "ERROR")), d.log_level
         ),
         jwt_algorithm=algorithm,
-        jwt_secret=secret,
+        jwt_secret=_jwt_secret(env, algorithm, local),
         jwt_signing_kid=env.get("JWT_SIGNING_KID", ""),
         jwt_private_key=env.get("JWT_PRIVATE_KEY", ""),
         jwt_public_keys=_get(env, "JWT_PUBLIC_KEYS", _json_map, {}),
-        jwt_issuer=_get(env, "JWT_ISSUER", str, d.jwt_issuer),
-        jwt_audience=_get(env, "JWT_AUDIENCE", str, d.jwt_audience),
+        jwt_issuer=_get(env, "JWT_ISSUER", printable(256), d.jwt_issuer),
+        jwt_audience=_get(env, "JWT_AUDIENCE", printable(256), d.jwt_audience),
         access_token_ttl_seconds=_get(
-            env, "ACCESS_TOKEN_TTL_SECONDS", _positive_int, d.access_token_ttl_seconds
+            env, "ACCESS_TOKEN_TTL_SECONDS", ranged(10, DAY, TOKEN_TTL), d.access_token_ttl_seconds
         ),
-        refresh_idle_ttl_seconds=_get(
-            env, "REFRESH_IDLE_TTL_SECONDS", _positive_int, d.refresh_idle_ttl_seconds
-        ),
-        refresh_absolute_ttl_seconds=_get(
-            env, "REFRESH_ABSOLUTE_TTL_SECONDS", _positive_int, d.refresh_absolute_ttl_seconds
-        ),
-        refresh_reuse_grace_seconds=_get(
-            env, "REFRESH_REUSE_GRACE_SECONDS", _non_negative_int, d.refresh_reuse_grace_seconds
-        ),
-        password_min_length=_get(env, "PASSWORD_MIN_LENGTH", _positive_int, d.password_min_length),
-        # Never below the OWASP floor that the hasher enforces.
-        argon2_memory_kib=_get(
-            env, "ARGON2_MEMORY_KIB", _at_least(MIN_MEMORY_KIB), d.argon2_memory_kib
-        ),
-        argon2_time_cost=_get(
-            env, "ARGON2_TIME_COST", _at_least(MIN_TIME_COST), d.argon2_time_cost
-        ),
-        argon2_parallelism=_get(
-            env, "ARGON2_PARALLELISM", _at_least(MIN_PARALLELISM), d.argon2_parallelism
-        ),
-        hasher_max_concurrency=_get(
-            env, "HASHER_MAX_CONCURRENCY", _positive_int, d.hasher_max_concurrency
-        ),
-        hasher_queue_timeout_seconds=_get(
-            env, "HASHER_QUEUE_TIMEOUT_SECONDS", _positive_float, d.hasher_queue_timeout_seconds
-        ),
-        sign_in_free_attempts_per_account=_get(
+        **_sessions(env, d),
+        **_passwords(env, d),
+        client_ip_header=_get(
             env,
-            "SIGN_IN_FREE_ATTEMPTS_PER_ACCOUNT",
-            _positive_int,
-            d.sign_in_free_attempts_per_account,
+            "CLIENT_IP_HEADER",
+            lambda raw: _matching(HEADER_NAME, "an HTTP header name")(raw.lower()),
+            d.client_ip_header,
         ),
-        sign_in_free_attempts_per_ip=_get(
-            env, "SIGN_IN_FREE_ATTEMPTS_PER_IP", _positive_int, d.sign_in_free_attempts_per_ip
-        ),
-        sign_in_window_seconds=_get(
-            env, "SIGN_IN_WINDOW_SECONDS", _positive_int, d.sign_in_window_seconds
-        ),
-        tracer=_get(env, "TRACER", _choice(TRACERS), d.tracer),
-        client_ip_header=_get(env, "CLIENT_IP_HEADER", str.lower, d.client_ip_header),
-        # EMF lines are CloudWatch's input on Lambda; elsewhere they would only be noise.
-        metrics=_get(env, "METRICS", _choice(METRICS), "emf" if on_lambda else d.metrics),
-        metrics_namespace=_get(
-            env,
-            "METRICS_NAMESPACE",
-            _matching(NAMESPACE, "a CloudWatch namespace (not starting with AWS/)"),
-            d.metrics_namespace,
-        ),
-        service_name=_get(
-            env,
-            "SERVICE_NAME",
-            _matching(SERVICE_NAME, "1-128 letters, digits, '.', '_' or '-'"),
-            env.get("AWS_LAMBDA_FUNCTION_NAME") or d.service_name,
-        ),
-        otel_exporter=_get(env, "OTEL_TRACES_EXPORTER", _choice(OTEL_EXPORTERS), d.otel_exporter),
-        otel_endpoint=_get(env, "OTEL_EXPORTER_OTLP_ENDPOINT", _http_url, d.otel_endpoint),
+        **_observability(env, on_lambda, d),
         **_lifecycle(env, environment, d),
     )
+    kid = settings.jwt_signing_kid
+    if algorithm == "EdDSA" and not (
+        kid and settings.jwt_private_key and kid in settings.jwt_public_keys
+    ):
+        raise SettingsError(
+            "JWT_ALGORITHM: EdDSA needs JWT_SIGNING_KID, JWT_PRIVATE_KEY, and that kid's "
+            "public key in JWT_PUBLIC_KEYS"
+        )
     if settings.refresh_absolute_ttl_seconds < settings.refresh_idle_ttl_seconds:
         raise SettingsError(
             "REFRESH_ABSOLUTE_TTL_SECONDS: must not be below REFRESH_IDLE_TTL_SECONDS"
@@ -298,12 +373,158 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
+def _environment(env: Mapping[str, str], on_lambda: bool, d: Settings) -> str:
+    """APP_ENV; on AWS Lambda it must be set, and not to local or test: those generate a
+    JWT secret per container and print emails (with live tokens) to the log."""
+    environment = _get(env, "APP_ENV", _choice(ENVIRONMENTS), "")
+    if on_lambda and environment not in {"dev", "prod"}:
+        found = repr(environment) if environment else "unset"
+        raise SettingsError(f"APP_ENV: must be dev or prod on AWS Lambda, found {found}")
+    return environment or d.environment
+
+
+def _jwt_secret(env: Mapping[str, str], algorithm: str, local: bool) -> str:
+    secret = env.get("JWT_SECRET", "")
+    if algorithm != "HS256":
+        return secret
+    if not secret:
+        if not local:
+            raise SettingsError("JWT_SECRET: required outside local development (≥ 32 bytes)")
+        # Local runs get a fresh random secret: tokens die with the process, which is fine.
+        return secrets.token_urlsafe(48)
+    if len(secret.encode()) < MIN_HS256_SECRET_BYTES:
+        raise SettingsError(
+            f"JWT_SECRET: must be at least {MIN_HS256_SECRET_BYTES} bytes (256 bits)"
+        )
+    problem = None if local else secret_problem(secret)
+    if problem:
+        raise SettingsError(
+            f"JWT_SECRET: {problem}, which a generated secret does not; generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+        )
+    return secret
+
+
+def _sessions(env: Mapping[str, str], d: Settings) -> dict[str, Any]:
+    """Refresh-token lifetimes and sign-in throttling."""
+    refresh = "at least 5 minutes, at most a year"
+    return {
+        "refresh_idle_ttl_seconds": _get(
+            env,
+            "REFRESH_IDLE_TTL_SECONDS",
+            ranged(300, 365 * DAY, refresh),
+            d.refresh_idle_ttl_seconds,
+        ),
+        "refresh_absolute_ttl_seconds": _get(
+            env,
+            "REFRESH_ABSOLUTE_TTL_SECONDS",
+            ranged(300, 365 * DAY, refresh),
+            d.refresh_absolute_ttl_seconds,
+        ),
+        "refresh_reuse_grace_seconds": _get(
+            env,
+            "REFRESH_REUSE_GRACE_SECONDS",
+            ranged(0, 60, "a longer grace lets a stolen refresh token be replayed unnoticed"),
+            d.refresh_reuse_grace_seconds,
+        ),
+        "sign_in_free_attempts_per_account": _get(
+            env,
+            "SIGN_IN_FREE_ATTEMPTS_PER_ACCOUNT",
+            ranged(1, 1_000_000, "at least one try; a million is already off"),
+            d.sign_in_free_attempts_per_account,
+        ),
+        "sign_in_free_attempts_per_ip": _get(
+            env,
+            "SIGN_IN_FREE_ATTEMPTS_PER_IP",
+            ranged(1, 1_000_000, "at least one try; a million is already off"),
+            d.sign_in_free_attempts_per_ip,
+        ),
+        "sign_in_window_seconds": _get(
+            env,
+            "SIGN_IN_WINDOW_SECONDS",
+            ranged(60, 7 * DAY, "a minute to a week of remembered failures"),
+            d.sign_in_window_seconds,
+        ),
+    }
+
+
+def _passwords(env: Mapping[str, str], d: Settings) -> dict[str, Any]:
+    """The password policy and the hasher: never below the NIST and OWASP floors, and
+    never so costly that a sign-in cannot hash in time on a Lambda."""
+    return {
+        "password_min_length": _get(
+            env,
+            "PASSWORD_MIN_LENGTH",
+            ranged(
+                ABSOLUTE_MIN_PASSWORD_LENGTH,
+                MAX_PASSWORD_LENGTH // 2,
+                "NIST SP 800-63B-4's floor; the maximum password is 128",
+            ),
+            d.password_min_length,
+        ),
+        "argon2_memory_kib": _get(
+            env,
+            "ARGON2_MEMORY_KIB",
+            ranged(MIN_MEMORY_KIB, 1024 * 1024, "OWASP's floor; 1 GiB per hash at most"),
+            d.argon2_memory_kib,
+        ),
+        "argon2_time_cost": _get(
+            env,
+            "ARGON2_TIME_COST",
+            ranged(MIN_TIME_COST, 20, "OWASP's floor; more passes stall sign-in"),
+            d.argon2_time_cost,
+        ),
+        "argon2_parallelism": _get(
+            env,
+            "ARGON2_PARALLELISM",
+            ranged(MIN_PARALLELISM, 16, "lanes beyond the cores only cost memory"),
+            d.argon2_parallelism,
+        ),
+        "hasher_max_concurrency": _get(
+            env,
+            "HASHER_MAX_CONCURRENCY",
+            ranged(1, 64, "each hash in flight holds ARGON2_MEMORY_KIB"),
+            d.hasher_max_concurrency,
+        ),
+        "hasher_queue_timeout_seconds": _get(
+            env,
+            "HASHER_QUEUE_TIMEOUT_SECONDS",
+            ranged_float(0.01, 30.0, "past 30 s API Gateway gives up first"),
+            d.hasher_queue_timeout_seconds,
+        ),
+    }
+
+
+def _observability(env: Mapping[str, str], on_lambda: bool, d: Settings) -> dict[str, Any]:
+    return {
+        "tracer": _get(env, "TRACER", _choice(TRACERS), d.tracer),
+        # EMF lines are CloudWatch's input on Lambda; elsewhere they would only be noise.
+        "metrics": _get(env, "METRICS", _choice(METRICS), "emf" if on_lambda else d.metrics),
+        "metrics_namespace": _get(
+            env,
+            "METRICS_NAMESPACE",
+            _matching(NAMESPACE, "a CloudWatch namespace (not starting with AWS/)"),
+            d.metrics_namespace,
+        ),
+        "service_name": _get(
+            env,
+            "SERVICE_NAME",
+            _matching(SERVICE_NAME, "1-128 letters, digits, '.', '_' or '-'"),
+            env.get("AWS_LAMBDA_FUNCTION_NAME") or d.service_name,
+        ),
+        "otel_exporter": _get(
+            env, "OTEL_TRACES_EXPORTER", _choice(OTEL_EXPORTERS), d.otel_exporter
+        ),
+        "otel_endpoint": _get(env, "OTEL_EXPORTER_OTLP_ENDPOINT", _http_url, d.otel_endpoint),
+    }
+
+
 def _lifecycle(env: Mapping[str, str], environment: str, d: Settings) -> dict[str, Any]:
     """Email, verification, reset, two-factor and audit settings."""
     local = environment in {"local", "test"}
     # Outside local runs a link printed to the log would put live tokens in CloudWatch.
     backend = _get(env, "EMAIL_BACKEND", _choice(EMAIL_BACKENDS), "console" if local else "ses")
-    email_from = env.get("EMAIL_FROM", "").strip()
+    email_from = _get(env, "EMAIL_FROM", _sender, "")
     if backend == "ses" and not email_from:
         raise SettingsError("EMAIL_FROM: required with EMAIL_BACKEND=ses (a verified SES identity)")
     if backend == "console" and not local:
@@ -311,33 +532,59 @@ def _lifecycle(env: Mapping[str, str], environment: str, d: Settings) -> dict[st
             "EMAIL_BACKEND: console prints live tokens; use ses outside APP_ENV=local/test"
         )
     return {
-        "product_name": _get(env, "PRODUCT_NAME", str.strip, d.product_name) or d.product_name,
-        "public_base_url": _get(env, "PUBLIC_BASE_URL", _http_url, d.public_base_url),
+        "product_name": _get(env, "PRODUCT_NAME", printable(100), d.product_name),
+        "public_base_url": _get(
+            env, "PUBLIC_BASE_URL", base_url(https_only=not local), d.public_base_url
+        ),
         "email_backend": backend,
         "email_from": email_from,
-        "ses_configuration_set": env.get("SES_CONFIGURATION_SET", "").strip(),
+        "ses_configuration_set": _get(
+            env,
+            "SES_CONFIGURATION_SET",
+            _matching(SES_CONFIGURATION_SET, "1-64 letters, digits, '_' or '-'"),
+            "",
+        ),
         "require_verified_email": _get(
             env, "REQUIRE_VERIFIED_EMAIL", _bool, d.require_verified_email
         ),
         "email_verification_ttl_seconds": _get(
             env,
             "EMAIL_VERIFICATION_TTL_SECONDS",
-            _positive_int,
+            ranged(300, 30 * DAY, LINK_TTL),
             d.email_verification_ttl_seconds,
         ),
         "password_reset_ttl_seconds": _get(
-            env, "PASSWORD_RESET_TTL_SECONDS", _positive_int, d.password_reset_ttl_seconds
+            env,
+            "PASSWORD_RESET_TTL_SECONDS",
+            ranged(300, DAY, LINK_TTL + "; a reset link is as good as the password for a day"),
+            d.password_reset_ttl_seconds,
         ),
         "two_factor_challenge_ttl_seconds": _get(
             env,
             "TWO_FACTOR_CHALLENGE_TTL_SECONDS",
-            _positive_int,
+            ranged(60, 1800, "time to open the app and type a code, not a standing pass"),
             d.two_factor_challenge_ttl_seconds,
         ),
         "email_link_min_response_ms": _get(
-            env, "EMAIL_LINK_MIN_RESPONSE_MS", _non_negative_int, d.email_link_min_response_ms
+            env,
+            "EMAIL_LINK_MIN_RESPONSE_MS",
+            ranged(0, 10_000, "a floor above the real work, well within API Gateway's 29 s"),
+            d.email_link_min_response_ms,
         ),
         "audit_retention_days": _get(
-            env, "AUDIT_RETENTION_DAYS", _positive_int, d.audit_retention_days
+            env,
+            "AUDIT_RETENTION_DAYS",
+            ranged(1, 3650, "a day to ten years"),
+            d.audit_retention_days,
         ),
     }
+
+
+def _sender(raw: str) -> str:
+    """`address` or `Display Name <address>`, one line (it becomes a mail header)."""
+    value = printable(320)(raw)
+    address = value.rsplit("<", 1)[-1].rstrip(">").strip() if "<" in value else value
+    local, at, domain = address.rpartition("@")
+    if not (at and local and "." in domain) or any(ch.isspace() for ch in address):
+        raise ValueError(f"must be an address or 'Name <address>', got {raw!r}")
+    return value

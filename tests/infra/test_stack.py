@@ -182,7 +182,7 @@ def test_the_app_starts_with_the_synthesized_environment(
         {
             **resolved,
             "AWS_LAMBDA_FUNCTION_NAME": "serverless-auth",
-            "JWT_SECRET": "x" * 64,
+            "JWT_SECRET": "q2Vx8Lr0aTz_kN4mPw7cYb1HdG9sJf3uE6iR5oXn-Q2vW8yA",
             "MONGODB_URI": "mongodb+srv://app:pw@cluster0.example.mongodb.net/",
         }
     )

@@ -65,7 +65,7 @@ def test_the_mongo_pool_is_small_on_lambda(monkeypatch: pytest.MonkeyPatch) -> N
     settings = load_settings(
         {
             "APP_ENV": "prod",
-            "JWT_SECRET": "s" * 48,
+            "JWT_SECRET": "q2Vx8Lr0aTz_kN4mPw7cYb1HdG9sJf3uE6iR5oXn-Q2vW8yA",
             "EMAIL_FROM": "no-reply@example.com",
             "MONGODB_URI": "mongodb://db",
             "AWS_LAMBDA_FUNCTION_NAME": "f",

@@ -17,7 +17,7 @@ from entrypoints.settings import SettingsError, load_settings
 pytestmark = pytest.mark.unit
 
 REGION = "eu-west-1"
-JWT_SECRET = "j" * 64
+JWT_SECRET = "q2Vx8Lr0aTz_kN4mPw7cYb1HdG9sJf3uE6iR5oXn-Q2vW8yA"  # a generated one
 ATLAS_URI = "mongodb+srv://app:pa55@cluster0.example.mongodb.net/?retryWrites=true"
 
 
