@@ -39,6 +39,7 @@ LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"}
 )
 MAX_SHORT_PERIOD = 4
+MIN_DISTINCT_RUNS = 6
 MIN_CORE_LENGTH = 4
 
 
@@ -83,8 +84,16 @@ def period(text: str) -> int:
 
 
 def is_repetitive(skeleton: str) -> bool:
-    """One character, two characters, or a unit of up to four repeated."""
-    return len(set(skeleton)) <= 2 or period(skeleton) <= MAX_SHORT_PERIOD
+    """Only two different characters, a unit of up to four repeated, or, once runs of
+    one character count once ("qéééééézx" -> "qézx"), fewer than six or a short unit
+    repeated ("aabbaabbaabb")."""
+    collapsed = "".join(ch for ch, _ in itertools.groupby(skeleton))
+    return (
+        len(set(skeleton)) <= 2
+        or period(skeleton) <= MAX_SHORT_PERIOD
+        or len(collapsed) < MIN_DISTINCT_RUNS
+        or period(collapsed) <= MAX_SHORT_PERIOD
+    )
 
 
 def is_sequence(skeleton: str) -> bool:

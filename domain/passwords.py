@@ -5,7 +5,8 @@ rules and no truncation. Beyond length, a new password is refused when it is:
 
 - made only of whitespace, invisible (format, default-ignorable) or control characters,
   or contains control characters at all (they cannot be typed reliably);
-- one character or a short group repeated, or only two different characters;
+- one character or a short group repeated, only two different characters, or runs of
+  one character with little else;
 - a run of consecutive letters or digits ("abcdefghijklmno", "987654321098765");
 - the user's email, its local part, their name, the product or the service name, alone
   or with only digits and symbols around it (the "context" words);

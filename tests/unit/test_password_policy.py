@@ -195,6 +195,10 @@ def test_invisible_characters_do_not_hide_a_weak_password(
         fullwidth("AAAAAAAAAAAAAAAA"),
         "AaAaAaAaAaAaAaAa",
         "0110100110010110",
+        "q" + "e\u0301" * 20 + "zx",  # one character, a few others around it
+        "zzzzzzzzzzzzzzzzzzzzq7",
+        "aabbccaabbccaabbcc",
+        "xxxyyyzzzxxxyyyzzz",
     ],
 )
 def test_one_character_or_a_short_group_repeated_is_refused(password: str) -> None:
