@@ -538,9 +538,12 @@ export interface components {
         };
         /** ChangePasswordIn */
         ChangePasswordIn: {
-            /** @example correct horse battery staple */
+            /** @example velvet harbor quantum meadow */
             current_password: string;
-            /** @example correct horse battery staple */
+            /**
+             * @description 8 (by default 15) to 128 Unicode code points after NFC normalization; not only spaces or invisible characters, no control characters, not one character or a short group repeated, not a run such as abcd or 1234, not your email, name or the service's name, not a common or breached password or a small variation of one. A refusal is a 422 whose `errors` item carries the rule's `code`.
+             * @example velvet harbor quantum meadow
+             */
             new_password: string;
         };
         /** CodeIn */
@@ -554,7 +557,10 @@ export interface components {
             email: string;
             /** @example Ann Lovelace */
             name: string;
-            /** @example correct horse battery staple */
+            /**
+             * @description 8 (by default 15) to 128 Unicode code points after NFC normalization; not only spaces or invisible characters, no control characters, not one character or a short group repeated, not a run such as abcd or 1234, not your email, name or the service's name, not a common or breached password or a small variation of one. A refusal is a 422 whose `errors` item carries the rule's `code`.
+             * @example velvet harbor quantum meadow
+             */
             password: string;
             /**
              * @default user
@@ -569,6 +575,11 @@ export interface components {
         };
         /** FieldErrorOut */
         FieldErrorOut: {
+            /**
+             * @description The rule that failed, when the server names one: for passwords `too_short`, `too_long`, `control_characters`, `invisible`, `repetitive`, `sequence`, `context`, `common`, `common_variant`; for emails `email_invalid`, `email_internationalized`. Show `message`; use `code` to choose what to highlight.
+             * @example too_short
+             */
+            code?: string | null;
             field: string;
             message: string;
         };
@@ -580,17 +591,20 @@ export interface components {
         PasswordAndCodeIn: {
             /** @example 123456 */
             code: string;
-            /** @example correct horse battery staple */
+            /** @example velvet harbor quantum meadow */
             password: string;
         };
         /** PasswordIn */
         PasswordIn: {
-            /** @example correct horse battery staple */
+            /** @example velvet harbor quantum meadow */
             password: string;
         };
         /** PasswordResetConfirmIn */
         PasswordResetConfirmIn: {
-            /** @example correct horse battery staple */
+            /**
+             * @description 8 (by default 15) to 128 Unicode code points after NFC normalization; not only spaces or invisible characters, no control characters, not one character or a short group repeated, not a run such as abcd or 1234, not your email, name or the service's name, not a common or breached password or a small variation of one. A refusal is a 422 whose `errors` item carries the rule's `code`.
+             * @example velvet harbor quantum meadow
+             */
             new_password: string;
             token: string;
         };
@@ -628,7 +642,7 @@ export interface components {
         SignInIn: {
             /** @example ann@example.com */
             email: string;
-            /** @example correct horse battery staple */
+            /** @example velvet harbor quantum meadow */
             password: string;
         };
         /** SignUpIn */
@@ -637,7 +651,10 @@ export interface components {
             email: string;
             /** @example Ann Lovelace */
             name: string;
-            /** @example correct horse battery staple */
+            /**
+             * @description 8 (by default 15) to 128 Unicode code points after NFC normalization; not only spaces or invisible characters, no control characters, not one character or a short group repeated, not a run such as abcd or 1234, not your email, name or the service's name, not a common or breached password or a small variation of one. A refusal is a 422 whose `errors` item carries the rule's `code`.
+             * @example velvet harbor quantum meadow
+             */
             password: string;
         };
         /** SignUpOut */
@@ -679,7 +696,7 @@ export interface components {
         };
         /** UpdateUserIn */
         UpdateUserIn: {
-            /** @example correct horse battery staple */
+            /** @example velvet harbor quantum meadow */
             current_password?: string;
             /** @example ann@example.com */
             email?: string;
