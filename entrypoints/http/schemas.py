@@ -21,7 +21,19 @@ from domain.users import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, User
 # The schema states what it can of the domain's rules, so clients (and schemathesis)
 # see them; the domain still applies all of them (e.g. the configurable minimum password
 # length, the blocklist), with field-level messages.
-EmailField = Annotated[str, Meta(max_length=MAX_EMAIL_LENGTH, examples=["ann@example.com"])]
+EmailField = Annotated[
+    str,
+    Meta(
+        max_length=MAX_EMAIL_LENGTH,
+        description=(
+            "Normalized before use, the same way everywhere: trimmed, NFKC, the domain "
+            "as IDNA A-labels, the part before the @ lowercased and ASCII only (an "
+            "internationalized one is refused, code `email_internationalized`); dots "
+            "and +tags are kept. Accounts are unique on the normalized form."
+        ),
+        examples=["ann@example.com"],
+    ),
+]
 # A password being set. The policy counts code points after NFC normalization, which
 # can shorten or lengthen a string, so the schema only caps the raw size (a safety bound
 # on work) and the domain applies the real limits, each with its own message and code.

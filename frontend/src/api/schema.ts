@@ -553,7 +553,10 @@ export interface components {
         };
         /** CreateUserIn */
         CreateUserIn: {
-            /** @example ann@example.com */
+            /**
+             * @description Normalized before use, the same way everywhere: trimmed, NFKC, the domain as IDNA A-labels, the part before the @ lowercased and ASCII only (an internationalized one is refused, code `email_internationalized`); dots and +tags are kept. Accounts are unique on the normalized form.
+             * @example ann@example.com
+             */
             email: string;
             /** @example Ann Lovelace */
             name: string;
@@ -570,7 +573,10 @@ export interface components {
         };
         /** EmailIn */
         EmailIn: {
-            /** @example ann@example.com */
+            /**
+             * @description Normalized before use, the same way everywhere: trimmed, NFKC, the domain as IDNA A-labels, the part before the @ lowercased and ASCII only (an internationalized one is refused, code `email_internationalized`); dots and +tags are kept. Accounts are unique on the normalized form.
+             * @example ann@example.com
+             */
             email: string;
         };
         /** FieldErrorOut */
@@ -640,14 +646,20 @@ export interface components {
         };
         /** SignInIn */
         SignInIn: {
-            /** @example ann@example.com */
+            /**
+             * @description Normalized before use, the same way everywhere: trimmed, NFKC, the domain as IDNA A-labels, the part before the @ lowercased and ASCII only (an internationalized one is refused, code `email_internationalized`); dots and +tags are kept. Accounts are unique on the normalized form.
+             * @example ann@example.com
+             */
             email: string;
             /** @example velvet harbor quantum meadow */
             password: string;
         };
         /** SignUpIn */
         SignUpIn: {
-            /** @example ann@example.com */
+            /**
+             * @description Normalized before use, the same way everywhere: trimmed, NFKC, the domain as IDNA A-labels, the part before the @ lowercased and ASCII only (an internationalized one is refused, code `email_internationalized`); dots and +tags are kept. Accounts are unique on the normalized form.
+             * @example ann@example.com
+             */
             email: string;
             /** @example Ann Lovelace */
             name: string;
@@ -698,7 +710,10 @@ export interface components {
         UpdateUserIn: {
             /** @example velvet harbor quantum meadow */
             current_password?: string;
-            /** @example ann@example.com */
+            /**
+             * @description Normalized before use, the same way everywhere: trimmed, NFKC, the domain as IDNA A-labels, the part before the @ lowercased and ASCII only (an internationalized one is refused, code `email_internationalized`); dots and +tags are kept. Accounts are unique on the normalized form.
+             * @example ann@example.com
+             */
             email?: string;
             /** @example Ann Lovelace */
             name?: string;
