@@ -32,6 +32,9 @@ DEFAULT_IGNORABLE = (
     (0x1D173, 0x1D17A),
     (0xE0000, 0xE0FFF),
 )
+_IGNORABLE_CODE_POINTS = frozenset(
+    code for low, high in DEFAULT_IGNORABLE for code in range(low, high + 1)
+)
 # Format, unassigned, surrogate, space and separator characters show nothing either.
 INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Cs", "Zs", "Zl", "Zp"})
 # Common letter-for-symbol swaps ("p@ssw0rd").
@@ -51,8 +54,7 @@ def is_invisible(ch: str) -> bool:
     """Whitespace, control, format and default-ignorable characters."""
     if unicodedata.category(ch) in INVISIBLE_CATEGORIES:
         return True
-    code = ord(ch)
-    return any(low <= code <= high for low, high in DEFAULT_IGNORABLE)
+    return ord(ch) in _IGNORABLE_CODE_POINTS
 
 
 def is_base(ch: str) -> bool:
