@@ -6,20 +6,30 @@ naming the variable, never with a traceback deep inside a library.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import re
 import secrets
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from adapters.security.argon2_hasher import MIN_MEMORY_KIB, MIN_PARALLELISM, MIN_TIME_COST
 from adapters.security.jwt_tokens import MIN_HS256_SECRET_BYTES
 from domain.passwords import ABSOLUTE_MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH
+from entrypoints.setting_values import (
+    base_url,
+    boolean,
+    choice,
+    http_url,
+    json_map,
+    matching,
+    mongodb_connection_string,
+    printable,
+    ranged,
+    ranged_float,
+    secret_problem,
+    sender,
+)
 
 T = TypeVar("T")
 
@@ -38,21 +48,6 @@ DATABASE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 # An HTTP header name (RFC 9110 token).
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9a-z-]{1,64}$")
 SES_CONFIGURATION_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-# A generated secret (48 random URL-safe characters) has ~30 different ones.
-MIN_SECRET_DISTINCT_CHARACTERS = 10
-PLACEHOLDER_WORDS = (
-    "changeme",
-    "change-me",
-    "change_me",
-    "replaceme",
-    "replace-me",
-    "example",
-    "placeholder",
-    "your-secret",
-    "yoursecret",
-    "<",
-    "...",
-)
 DAY = 86400
 # Reasons for the ranges below, quoted in the error messages.
 STORE_TIMEOUT = "under 0.1 s a healthy server looks down; past 30 s API Gateway gives up first"
@@ -143,178 +138,30 @@ def _get(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: 
         raise SettingsError(f"{name}: {exc}") from None
 
 
-def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        if raw not in options:
-            raise ValueError(f"expected one of {', '.join(options)}, got {raw!r}")
-        return raw
-
-    return parse
-
-
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value <= 0:
-        raise ValueError("must be a positive integer")
-    return value
-
-
-def _positive_float(raw: str) -> float:
-    value = float(raw)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError("must be a positive, finite number")
-    return value
-
-
-def _non_negative_int(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError("must not be negative")
-    return value
-
-
-def _at_least(minimum: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        value = int(raw)
-        if value < minimum:
-            raise ValueError(f"must be at least {minimum}")
-        return value
-
-    return parse
-
-
-def ranged(low: int, high: int, why: str) -> Callable[[str], int]:
-    """An integer in [low, high]; `why` says what the bounds protect, for the message."""
-
-    def parse(raw: str) -> int:
-        value = int(raw)
-        if not low <= value <= high:
-            raise ValueError(f"must be between {low} and {high} ({why}), got {value}")
-        return value
-
-    return parse
-
-
-def ranged_float(low: float, high: float, why: str) -> Callable[[str], float]:
-    def parse(raw: str) -> float:
-        value = float(raw)
-        if not math.isfinite(value) or not low <= value <= high:
-            raise ValueError(f"must be a number between {low} and {high} ({why}), got {raw}")
-        return value
-
-    return parse
-
-
-def printable(max_length: int) -> Callable[[str], str]:
-    """Visible text of 1 to `max_length` characters without control characters (values
-    that end up in email headers, log lines or tokens must not carry a CR or LF)."""
-
-    def parse(raw: str) -> str:
-        value = raw.strip()
-        if not value or len(value) > max_length:
-            raise ValueError(f"must be 1 to {max_length} characters")
-        if any(unicodedata.category(ch) == "Cc" for ch in value):
-            raise ValueError("must not contain control characters")
-        return value
-
-    return parse
-
-
-def secret_problem(value: str) -> str | None:
-    """Why `value` looks like a placeholder rather than a generated secret, if it does:
-    one character repeated, a short group repeated, too few different characters, or
-    an example value from documentation."""
-    if len(set(value)) < MIN_SECRET_DISTINCT_CHARACTERS:
-        return f"has fewer than {MIN_SECRET_DISTINCT_CHARACTERS} different characters"
-    for size in range(1, len(value) // 2 + 1):
-        if (value[:size] * (len(value) // size + 1))[: len(value)] == value:
-            return "repeats a short group of characters"
-    folded = value.casefold()
-    if any(word in folded for word in PLACEHOLDER_WORDS):
-        return "contains a placeholder such as 'change-me' or 'example'"
-    return None
-
-
-def _json_map(raw: str) -> dict[str, str]:
-    value = json.loads(raw)
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise ValueError("must be a JSON object of kid to PEM string")
-    return value
-
-
-def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        if not pattern.match(raw):
-            raise ValueError(f"must be {what}, got {raw!r}")
-        return raw
-
-    return parse
-
-
-def _bool(raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError(f"expected true or false, got {raw!r}")
-
-
-def _http_url(raw: str) -> str:
-    if not re.match(r"^https?://[^/\s]+", raw):
-        raise ValueError(f"must be an http(s) URL, got {raw!r}")
-    return raw
-
-
-def base_url(https_only: bool) -> Callable[[str], str]:
-    """An origin (and optional path) for links: http(s), a host, no credentials, query or
-    fragment; https only outside local runs (links carry single-use tokens)."""
-
-    def parse(raw: str) -> str:
-        parts = urlsplit(raw)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError("must be an http(s) URL with a host")
-        if parts.username or parts.password or parts.query or parts.fragment:
-            raise ValueError("must not contain credentials, a query or a fragment")
-        if any(ch.isspace() for ch in raw):
-            raise ValueError("must not contain whitespace")
-        if https_only and parts.scheme != "https":
-            raise ValueError("must be an https URL outside APP_ENV=local/test")
-        return raw
-
-    return parse
-
-
-def _mongodb_uri(raw: str) -> str:
-    if not raw.startswith(("mongodb://", "mongodb+srv://")) or len(raw) <= len("mongodb://"):
-        raise ValueError("must be a mongodb:// or mongodb+srv:// connection string")
-    return raw
-
-
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     d = Settings()
     on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
     environment = _environment(env, on_lambda, d)
     local = environment in {"local", "test"}
-    mongodb_uri = _get(env, "MONGODB_URI", _mongodb_uri, "")
+    mongodb_uri = _get(env, "MONGODB_URI", mongodb_connection_string, "")
     # A MongoDB URI selects MongoDB; tests default to memory; everything else to embedded.
     default_storage = "mongo" if mongodb_uri else "memory" if environment == "test" else "embedded"
-    storage = _get(env, "APP_STORAGE", _choice(STORAGES), default_storage)
+    storage = _get(env, "APP_STORAGE", choice(STORAGES), default_storage)
     if storage == "mongo" and not mongodb_uri:
         raise SettingsError("MONGODB_URI: required when APP_STORAGE=mongo")
     if storage == "embedded" and on_lambda:
         raise SettingsError("APP_STORAGE: embedded runs under `app serve`; set MONGODB_URI")
-    algorithm = _get(env, "JWT_ALGORITHM", _choice(("HS256", "EdDSA")), d.jwt_algorithm)
+    algorithm = _get(env, "JWT_ALGORITHM", choice(("HS256", "EdDSA")), d.jwt_algorithm)
     settings = Settings(
         environment=environment,
         storage=storage,
         mongodb_uri=mongodb_uri,
-        mongodb_driver=_get(env, "MONGODB_DRIVER", _choice(MONGODB_DRIVERS), d.mongodb_driver),
+        mongodb_driver=_get(env, "MONGODB_DRIVER", choice(MONGODB_DRIVERS), d.mongodb_driver),
         mongodb_database=_get(
             env,
             "MONGODB_DATABASE",
-            _matching(DATABASE_NAME, "1-63 letters, digits, '_' or '-'"),
+            matching(DATABASE_NAME, "1-63 letters, digits, '_' or '-'"),
             d.mongodb_database,
         ),
         mongodb_server_selection_timeout_ms=_get(
@@ -335,13 +182,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         data_dir=_get(env, "APP_DATA_DIR", printable(4096), d.data_dir),
         log_level=_get(
-            env, "LOG_LEVEL", _choice(("DEBUG", "INFO", "WARNING", "ERROR")), d.log_level
+            env, "LOG_LEVEL", choice(("DEBUG", "INFO", "WARNING", "ERROR")), d.log_level
         ),
         jwt_algorithm=algorithm,
         jwt_secret=_jwt_secret(env, algorithm, local),
         jwt_signing_kid=env.get("JWT_SIGNING_KID", ""),
         jwt_private_key=env.get("JWT_PRIVATE_KEY", ""),
-        jwt_public_keys=_get(env, "JWT_PUBLIC_KEYS", _json_map, {}),
+        jwt_public_keys=_get(env, "JWT_PUBLIC_KEYS", json_map, {}),
         jwt_issuer=_get(env, "JWT_ISSUER", printable(256), d.jwt_issuer),
         jwt_audience=_get(env, "JWT_AUDIENCE", printable(256), d.jwt_audience),
         access_token_ttl_seconds=_get(
@@ -352,7 +199,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         client_ip_header=_get(
             env,
             "CLIENT_IP_HEADER",
-            lambda raw: _matching(HEADER_NAME, "an HTTP header name")(raw.lower()),
+            lambda raw: matching(HEADER_NAME, "an HTTP header name")(raw.lower()),
             d.client_ip_header,
         ),
         **_observability(env, on_lambda, d),
@@ -376,7 +223,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 def _environment(env: Mapping[str, str], on_lambda: bool, d: Settings) -> str:
     """APP_ENV; on AWS Lambda it must be set, and not to local or test: those generate a
     JWT secret per container and print emails (with live tokens) to the log."""
-    environment = _get(env, "APP_ENV", _choice(ENVIRONMENTS), "")
+    environment = _get(env, "APP_ENV", choice(ENVIRONMENTS), "")
     if on_lambda and environment not in {"dev", "prod"}:
         found = repr(environment) if environment else "unset"
         raise SettingsError(f"APP_ENV: must be dev or prod on AWS Lambda, found {found}")
@@ -497,25 +344,23 @@ def _passwords(env: Mapping[str, str], d: Settings) -> dict[str, Any]:
 
 def _observability(env: Mapping[str, str], on_lambda: bool, d: Settings) -> dict[str, Any]:
     return {
-        "tracer": _get(env, "TRACER", _choice(TRACERS), d.tracer),
+        "tracer": _get(env, "TRACER", choice(TRACERS), d.tracer),
         # EMF lines are CloudWatch's input on Lambda; elsewhere they would only be noise.
-        "metrics": _get(env, "METRICS", _choice(METRICS), "emf" if on_lambda else d.metrics),
+        "metrics": _get(env, "METRICS", choice(METRICS), "emf" if on_lambda else d.metrics),
         "metrics_namespace": _get(
             env,
             "METRICS_NAMESPACE",
-            _matching(NAMESPACE, "a CloudWatch namespace (not starting with AWS/)"),
+            matching(NAMESPACE, "a CloudWatch namespace (not starting with AWS/)"),
             d.metrics_namespace,
         ),
         "service_name": _get(
             env,
             "SERVICE_NAME",
-            _matching(SERVICE_NAME, "1-128 letters, digits, '.', '_' or '-'"),
+            matching(SERVICE_NAME, "1-128 letters, digits, '.', '_' or '-'"),
             env.get("AWS_LAMBDA_FUNCTION_NAME") or d.service_name,
         ),
-        "otel_exporter": _get(
-            env, "OTEL_TRACES_EXPORTER", _choice(OTEL_EXPORTERS), d.otel_exporter
-        ),
-        "otel_endpoint": _get(env, "OTEL_EXPORTER_OTLP_ENDPOINT", _http_url, d.otel_endpoint),
+        "otel_exporter": _get(env, "OTEL_TRACES_EXPORTER", choice(OTEL_EXPORTERS), d.otel_exporter),
+        "otel_endpoint": _get(env, "OTEL_EXPORTER_OTLP_ENDPOINT", http_url, d.otel_endpoint),
     }
 
 
@@ -523,8 +368,8 @@ def _lifecycle(env: Mapping[str, str], environment: str, d: Settings) -> dict[st
     """Email, verification, reset, two-factor and audit settings."""
     local = environment in {"local", "test"}
     # Outside local runs a link printed to the log would put live tokens in CloudWatch.
-    backend = _get(env, "EMAIL_BACKEND", _choice(EMAIL_BACKENDS), "console" if local else "ses")
-    email_from = _get(env, "EMAIL_FROM", _sender, "")
+    backend = _get(env, "EMAIL_BACKEND", choice(EMAIL_BACKENDS), "console" if local else "ses")
+    email_from = _get(env, "EMAIL_FROM", sender, "")
     if backend == "ses" and not email_from:
         raise SettingsError("EMAIL_FROM: required with EMAIL_BACKEND=ses (a verified SES identity)")
     if backend == "console" and not local:
@@ -541,11 +386,11 @@ def _lifecycle(env: Mapping[str, str], environment: str, d: Settings) -> dict[st
         "ses_configuration_set": _get(
             env,
             "SES_CONFIGURATION_SET",
-            _matching(SES_CONFIGURATION_SET, "1-64 letters, digits, '_' or '-'"),
+            matching(SES_CONFIGURATION_SET, "1-64 letters, digits, '_' or '-'"),
             "",
         ),
         "require_verified_email": _get(
-            env, "REQUIRE_VERIFIED_EMAIL", _bool, d.require_verified_email
+            env, "REQUIRE_VERIFIED_EMAIL", boolean, d.require_verified_email
         ),
         "email_verification_ttl_seconds": _get(
             env,
@@ -578,13 +423,3 @@ def _lifecycle(env: Mapping[str, str], environment: str, d: Settings) -> dict[st
             d.audit_retention_days,
         ),
     }
-
-
-def _sender(raw: str) -> str:
-    """`address` or `Display Name <address>`, one line (it becomes a mail header)."""
-    value = printable(320)(raw)
-    address = value.rsplit("<", 1)[-1].rstrip(">").strip() if "<" in value else value
-    local, at, domain = address.rpartition("@")
-    if not (at and local and "." in domain) or any(ch.isspace() for ch in address):
-        raise ValueError(f"must be an address or 'Name <address>', got {raw!r}")
-    return value

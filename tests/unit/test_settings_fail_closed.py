@@ -15,13 +15,8 @@ from litestar.testing import TestClient
 from adapters.email.memory import InMemoryEmailSender
 from entrypoints.bootstrap import build_services
 from entrypoints.http.app import create_app
-from entrypoints.settings import (
-    Settings,
-    SettingsError,
-    load_settings,
-    ranged,
-    secret_problem,
-)
+from entrypoints.setting_values import ranged, secret_problem
+from entrypoints.settings import Settings, SettingsError, load_settings
 from tests.fakes import PlainPasswordHasher
 
 pytestmark = pytest.mark.unit
