@@ -74,8 +74,8 @@ RANGES = [
     ("ARGON2_TIME_COST", 2, 20),
     ("ARGON2_PARALLELISM", 1, 16),
     ("HASHER_MAX_CONCURRENCY", 1, 64),
-    ("SIGN_IN_FREE_ATTEMPTS_PER_ACCOUNT", 1, 1_000_000),
-    ("SIGN_IN_FREE_ATTEMPTS_PER_IP", 1, 1_000_000),
+    ("SIGN_IN_FREE_ATTEMPTS_PER_ACCOUNT", 1, 10**9),
+    ("SIGN_IN_FREE_ATTEMPTS_PER_IP", 1, 10**9),
     ("SIGN_IN_WINDOW_SECONDS", 60, 7 * 86_400),
     ("EMAIL_VERIFICATION_TTL_SECONDS", 300, 30 * 86_400),
     ("PASSWORD_RESET_TTL_SECONDS", 300, 86_400),
@@ -104,7 +104,7 @@ def test_refresh_lifetimes_are_five_minutes_to_a_year(name: str) -> None:
     refused({**TEST, name: str(365 * 86_400 + 1)}, name)
 
 
-@pytest.mark.parametrize("value", ["0.001", "31", "nan", "-1"])
+@pytest.mark.parametrize("value", ["0.001", "121", "nan", "-1"])
 def test_the_hasher_queue_timeout_has_a_range_too(value: str) -> None:
     refused({**TEST, "HASHER_QUEUE_TIMEOUT_SECONDS": value}, "HASHER_QUEUE_TIMEOUT_SECONDS")
 
