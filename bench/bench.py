@@ -40,7 +40,7 @@ CHILD = BENCH_DIR / "coldstart_child.py"
 PROJECT_PACKAGES = ("domain", "application", "adapters", "entrypoints", "observability")
 
 JWT_SECRET = "bench-only-hs256-secret-not-for-any-real-use-48c"
-PASSWORD = "correct horse battery staple"
+PASSWORD = "velvet harbor quantum meadow"
 # Settings the app reads from the environment: children get none but the bench's own.
 APP_SETTING_PREFIXES = (
     "APP_",

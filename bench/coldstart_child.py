@@ -134,7 +134,7 @@ def main(token: str) -> int:
             SIGN_UP_PATH,
             body={
                 "email": "cold.start@example.com",
-                "password": "correct horse battery staple",
+                "password": "velvet harbor quantum meadow",
                 "name": "Cold Start",
             },
         ),

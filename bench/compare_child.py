@@ -59,7 +59,7 @@ def main(kind: str, token: str, warm_up: int, iterations: int) -> int:
                 SIGN_UP_PATH,
                 body={
                     "email": "warm@example.com",
-                    "password": "correct horse battery staple",
+                    "password": "velvet harbor quantum meadow",
                     "name": "Warm",
                 },
             ),

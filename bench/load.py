@@ -39,7 +39,7 @@ from adapters.mongo.embedded import EmbeddedMongo, free_port
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-PASSWORD = "correct horse battery staple"
+PASSWORD = "velvet harbor quantum meadow"
 MIX = [("me", 60), ("patch", 20), ("refresh", 15), ("sign_in", 5)]
 STORE_URI = re.compile(r"embedded store: .* \(mongodb://127\.0\.0\.1:(\d+)/")
 

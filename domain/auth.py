@@ -2,56 +2,26 @@
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.errors import FieldError, InvalidInputError
+# The password policy has its own module; these names stay importable from here.
+from domain.passwords import (
+    ABSOLUTE_MIN_PASSWORD_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    PasswordPolicy,
+    PasswordRule,
+)
 
-ABSOLUTE_MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 128
-
-
-@dataclass(frozen=True, slots=True)
-class PasswordPolicy:
-    """NIST SP 800-63B-4: length only, no composition rules, no truncation, a blocklist.
-
-    Length counts Unicode code points after NFC normalization.
-    """
-
-    min_length: int = 15
-    max_length: int = MAX_PASSWORD_LENGTH
-
-    def __post_init__(self) -> None:
-        if self.min_length < ABSOLUTE_MIN_PASSWORD_LENGTH:
-            raise ValueError(f"min_length must be at least {ABSOLUTE_MIN_PASSWORD_LENGTH}")
-        if self.max_length < self.min_length:
-            raise ValueError("max_length must not be below min_length")
-
-    def check(
-        self,
-        password: str,
-        *,
-        email: str,
-        name: str,
-        blocklist: Container[str],
-        field: str = "password",
-    ) -> None:
-        """Raise `InvalidInputError` naming `field` when the password breaks a rule."""
-        normalized = unicodedata.normalize("NFC", password)
-        length = len(normalized)
-        message: str | None = None
-        if length < self.min_length:
-            message = f"Use at least {self.min_length} characters."
-        elif length > self.max_length:
-            message = f"Use at most {self.max_length} characters."
-        elif normalized.casefold() in {email.casefold(), name.strip().casefold()}:
-            message = "The password must not be your email or your name."
-        elif normalized.casefold() in blocklist:
-            message = "This password is too common; choose another."
-        if message:
-            raise InvalidInputError([FieldError(field, message)])
+__all__ = [
+    "ABSOLUTE_MIN_PASSWORD_LENGTH",
+    "MAX_PASSWORD_LENGTH",
+    "PasswordPolicy",
+    "PasswordRule",
+    "RefreshSession",
+    "ThrottlePolicy",
+    "ThrottleState",
+]
 
 
 @dataclass(frozen=True, slots=True)

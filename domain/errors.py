@@ -24,8 +24,11 @@ class DomainError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
+    """`code` names the rule that failed, for clients (e.g. `too_short`, `common`)."""
+
     field: str
     message: str
+    code: str | None = None
 
 
 class InvalidInputError(DomainError):

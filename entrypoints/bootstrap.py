@@ -14,7 +14,7 @@ from adapters.memory.sessions import InMemoryRefreshSessionRepository
 from adapters.memory.throttles import InMemoryThrottleRepository
 from adapters.memory.users import InMemoryUserRepository
 from adapters.security.argon2_hasher import Argon2Params, Argon2PasswordHasher
-from adapters.security.blocklist import ZxcvbnPasswordBlocklist
+from adapters.security.blocklist import CommonPasswordBlocklist
 from adapters.security.jwt_tokens import JwtConfig, JwtTokenIssuer
 from adapters.security.pseudonyms import HmacPseudonyms
 from adapters.security.totp import PyOtpOneTimePasswords
@@ -178,7 +178,7 @@ def build_adapters(settings: Settings, **overrides: Any) -> Adapters:
             otp=pick("otp", PyOtpOneTimePasswords),
             hasher=pick("hasher", lambda: _hasher(settings)),
             tokens=pick("tokens", lambda: JwtTokenIssuer(_jwt_config(settings))),
-            blocklist=pick("blocklist", ZxcvbnPasswordBlocklist),
+            blocklist=pick("blocklist", CommonPasswordBlocklist),
             pseudonyms=pick(
                 "pseudonyms", lambda: HmacPseudonyms(settings.identifier_hmac_key.encode())
             ),
@@ -313,7 +313,10 @@ def _jwt_config(settings: Settings) -> JwtConfig:
 def build_services(settings: Settings, **overrides: Any) -> Services:
     a = build_adapters(settings, **overrides)
     try:
-        policy = PasswordPolicy(min_length=settings.password_min_length)
+        policy = PasswordPolicy(
+            min_length=settings.password_min_length,
+            context_words=(settings.product_name, settings.service_name),
+        )
     except ValueError as exc:
         raise SettingsError(f"PASSWORD_MIN_LENGTH: {exc}") from None
     lifetimes = SessionLifetimes(

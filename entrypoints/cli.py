@@ -1,4 +1,5 @@
-"""The `app` command: `serve`, `users create-admin`, `db init`, `openapi`, `grafana`."""
+"""The `app` command: `serve`, `users create-admin`, `db init`, `db migrate`, `openapi`,
+`grafana`."""
 
 from __future__ import annotations
 
@@ -53,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     init = db.add_parser("init", help="create the MongoDB indexes (idempotent)")
     init.add_argument("--storage", choices=STORAGES, help="overrides APP_STORAGE")
     init.set_defaults(run=_db_init)
+    migrate = db.add_parser(
+        "migrate", help="rewrite documents of older versions to this version's form"
+    )
+    migrate.add_argument("--storage", choices=STORAGES, help="overrides APP_STORAGE")
+    migrate.set_defaults(run=_db_migrate)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI 3.1 schema as JSON")
     openapi.set_defaults(run=_openapi)
@@ -147,6 +153,28 @@ def _db_init(args: argparse.Namespace) -> int:
 
         asyncio.run(init())
     print("indexes ensured")
+    return 0
+
+
+def _db_migrate(args: argparse.Namespace) -> int:
+    from adapters.mongo.connection import MongoConnection
+    from adapters.mongo.migrations import migrate_emails
+    from entrypoints.bootstrap import build_services
+
+    with _store(args.storage) as settings:
+        mongo = build_services(settings).adapters.mongo
+        if not isinstance(mongo, MongoConnection):
+            print("nothing to migrate: the memory store holds no older documents", file=sys.stderr)
+            return 0
+
+        async def migrate() -> list[str]:
+            try:
+                return (await migrate_emails(await mongo.database())).lines()
+            finally:
+                await mongo.close()
+
+        for line in asyncio.run(migrate()):
+            print(line)
     return 0
 
 

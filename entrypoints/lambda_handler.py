@@ -7,6 +7,7 @@ lifespan is off because Mangum would otherwise run it on every invocation.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -15,9 +16,12 @@ from typing import Any
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
+from entrypoints.settings import SettingsError
 from observability.context import lambda_invocation
 
 _adapter: Mangum | None = None
+# A configuration the cold start refused: every invocation then fails with it.
+_refused: SettingsError | None = None
 # Exports what the tracer buffered; run after every invocation, before Lambda freezes us.
 _flush: Callable[[], None] = lambda: None  # noqa: E731
 
@@ -67,10 +71,31 @@ def _strip_stage(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _start() -> Mangum:
+    """Build the app, or fail closed: a setting that does not validate stops the cold
+    start with one JSON log line naming it (no traceback), and every invocation of this
+    container then fails with the same error instead of serving with a fallback."""
+    global _refused
+    if _refused is None:
+        try:
+            return _build()
+        except SettingsError as exc:
+            _refused = exc
+            line = {
+                "level": "critical",
+                "event": "configuration_refused",
+                "setting": exc.setting,
+                "error": str(exc),
+            }
+            sys.stdout.write(json.dumps(line) + "\n")
+            sys.stdout.flush()
+    raise SettingsError(str(_refused), _refused.setting) from None
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _adapter
     if _adapter is None:
-        _adapter = _build()
+        _adapter = _start()
     # The access log, spans and metrics of this invocation name its request and trace.
     request_id = getattr(context, "aws_request_id", None)
     with lambda_invocation(request_id, os.environ.get("_X_AMZN_TRACE_ID")):

@@ -6,20 +6,32 @@ naming the variable, never with a traceback deep inside a library.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import re
-import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from adapters.security.argon2_hasher import MIN_MEMORY_KIB, MIN_PARALLELISM, MIN_TIME_COST
-from adapters.security.jwt_tokens import MIN_HS256_SECRET_BYTES
-from adapters.security.pseudonyms import MIN_KEY_BYTES as MIN_IDENTIFIER_KEY_BYTES
+from domain.passwords import ABSOLUTE_MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH
+from entrypoints.setting_keys import identifier_key, jwt_secret, secrets_at_rest
+from entrypoints.setting_values import (
+    SettingsError,
+    base_url,
+    boolean,
+    choice,
+    http_url,
+    json_map,
+    matching,
+    mongodb_connection_string,
+    printable,
+    ranged,
+    ranged_float,
+    read,
+    sender,
+)
 
-T = TypeVar("T")
+__all__ = ["Settings", "SettingsError", "load_settings"]
 
 ENVIRONMENTS = ("local", "test", "dev", "prod")
 STORAGES = ("embedded", "memory", "mongo")
@@ -31,12 +43,17 @@ EMAIL_BACKENDS = ("console", "ses")
 # CloudWatch namespaces: these characters, and never AWS's own `AWS/` prefix.
 NAMESPACE = re.compile(r"^(?!AWS/)[A-Za-z0-9 ._/#:-]{1,255}$")
 SERVICE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
-# A KMS key's ARN (not an alias: values name the key that wrapped them, for good).
-KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}$")
-
-
-class SettingsError(ValueError):
-    """A configuration value is missing or invalid."""
+# MongoDB forbids /\. "$*<>:|? and spaces in database names, and 64 bytes or more.
+DATABASE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
+# An HTTP header name (RFC 9110 token).
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9a-z-]{1,64}$")
+SES_CONFIGURATION_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+DAY = 86400
+# Reasons for the ranges below, quoted in the error messages.
+STORE_TIMEOUT = "under 0.1 s a healthy server looks down; past 30 s API Gateway gives up first"
+TOKEN_TTL = "shorter tokens expire in flight; a revoked session's token lives this long"
+LINK_TTL = "mail can take minutes to arrive, and the email states the validity in minutes"
+HOURLY_LIMIT = "at least one an hour; past the maximum the limit protects nothing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,199 +132,82 @@ class Settings:
         return self.environment in {"local", "test"}
 
 
-def _get(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return parse(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name}: {exc}") from None
-
-
-def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        if raw not in options:
-            raise ValueError(f"expected one of {', '.join(options)}, got {raw!r}")
-        return raw
-
-    return parse
-
-
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value <= 0:
-        raise ValueError("must be a positive integer")
-    return value
-
-
-def _positive_float(raw: str) -> float:
-    value = float(raw)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError("must be a positive, finite number")
-    return value
-
-
-def _non_negative_int(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError("must not be negative")
-    return value
-
-
-def _at_least(minimum: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        value = int(raw)
-        if value < minimum:
-            raise ValueError(f"must be at least {minimum}")
-        return value
-
-    return parse
-
-
-def _json_map(raw: str) -> dict[str, str]:
-    value = json.loads(raw)
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise ValueError("must be a JSON object of kid to PEM string")
-    return value
-
-
-def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        if not pattern.match(raw):
-            raise ValueError(f"must be {what}, got {raw!r}")
-        return raw
-
-    return parse
-
-
-def _bool(raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError(f"expected true or false, got {raw!r}")
-
-
-def _http_url(raw: str) -> str:
-    if not re.match(r"^https?://[^/\s]+", raw):
-        raise ValueError(f"must be an http(s) URL, got {raw!r}")
-    return raw
-
-
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     d = Settings()
-    environment = _get(env, "APP_ENV", _choice(ENVIRONMENTS), d.environment)
-    mongodb_uri = env.get("MONGODB_URI", "")
+    on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
+    environment = _environment(env, on_lambda, d)
+    local = environment in {"local", "test"}
+    mongodb_uri = read(env, "MONGODB_URI", mongodb_connection_string, "")
     # A MongoDB URI selects MongoDB; tests default to memory; everything else to embedded.
     default_storage = "mongo" if mongodb_uri else "memory" if environment == "test" else "embedded"
-    storage = _get(env, "APP_STORAGE", _choice(STORAGES), default_storage)
+    storage = read(env, "APP_STORAGE", choice(STORAGES), default_storage)
     if storage == "mongo" and not mongodb_uri:
         raise SettingsError("MONGODB_URI: required when APP_STORAGE=mongo")
-    on_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
-    algorithm = _get(env, "JWT_ALGORITHM", _choice(("HS256", "EdDSA")), d.jwt_algorithm)
-    secret = env.get("JWT_SECRET", "")
-    if algorithm == "HS256" and not secret:
-        if environment not in {"local", "test"}:
-            raise SettingsError("JWT_SECRET: required outside local development (≥ 32 bytes)")
-        # Local runs get a fresh random secret: tokens die with the process, which is fine.
-        secret = secrets.token_urlsafe(48)
-    if algorithm == "HS256" and len(secret.encode()) < MIN_HS256_SECRET_BYTES:
-        raise SettingsError(
-            f"JWT_SECRET: must be at least {MIN_HS256_SECRET_BYTES} bytes (256 bits)"
-        )
+    if storage == "embedded" and on_lambda:
+        raise SettingsError("APP_STORAGE: embedded runs under `app serve`; set MONGODB_URI")
+    algorithm = read(env, "JWT_ALGORITHM", choice(("HS256", "EdDSA")), d.jwt_algorithm)
     settings = Settings(
         environment=environment,
         storage=storage,
         mongodb_uri=mongodb_uri,
-        mongodb_driver=_get(env, "MONGODB_DRIVER", _choice(MONGODB_DRIVERS), d.mongodb_driver),
-        mongodb_database=env.get("MONGODB_DATABASE", d.mongodb_database),
-        mongodb_server_selection_timeout_ms=_get(
+        mongodb_driver=read(env, "MONGODB_DRIVER", choice(MONGODB_DRIVERS), d.mongodb_driver),
+        mongodb_database=read(
+            env,
+            "MONGODB_DATABASE",
+            matching(DATABASE_NAME, "1-63 letters, digits, '_' or '-'"),
+            d.mongodb_database,
+        ),
+        mongodb_server_selection_timeout_ms=read(
             env,
             "MONGODB_SERVER_SELECTION_TIMEOUT_MS",
-            _positive_int,
+            ranged(100, 30_000, STORE_TIMEOUT),
             d.mongodb_server_selection_timeout_ms,
         ),
-        mongodb_timeout_ms=_get(env, "MONGODB_TIMEOUT_MS", _positive_int, d.mongodb_timeout_ms),
-        # One Lambda instance serves one request at a time: a small pool is enough.
-        mongodb_max_pool_size=_get(
-            env, "MONGODB_MAX_POOL_SIZE", _positive_int, 2 if on_lambda else d.mongodb_max_pool_size
+        mongodb_timeout_ms=read(
+            env, "MONGODB_TIMEOUT_MS", ranged(100, 30_000, STORE_TIMEOUT), d.mongodb_timeout_ms
         ),
-        data_dir=env.get("APP_DATA_DIR", d.data_dir),
-        log_level=_get(
-            env, "LOG_LEVEL", _choice(("DEBUG", "INFO", "WARNING", "ERROR")), d.log_level
+        # One Lambda instance serves one request at a time: a small pool is enough.
+        mongodb_max_pool_size=read(
+            env,
+            "MONGODB_MAX_POOL_SIZE",
+            ranged(1, 500, "more connections than a MongoDB tier accepts"),
+            2 if on_lambda else d.mongodb_max_pool_size,
+        ),
+        data_dir=read(env, "APP_DATA_DIR", printable(4096), d.data_dir),
+        log_level=read(
+            env, "LOG_LEVEL", choice(("DEBUG", "INFO", "WARNING", "ERROR")), d.log_level
         ),
         jwt_algorithm=algorithm,
-        jwt_secret=secret,
+        jwt_secret=jwt_secret(env, algorithm, local),
         jwt_signing_kid=env.get("JWT_SIGNING_KID", ""),
         jwt_private_key=env.get("JWT_PRIVATE_KEY", ""),
-        jwt_public_keys=_get(env, "JWT_PUBLIC_KEYS", _json_map, {}),
-        jwt_issuer=_get(env, "JWT_ISSUER", str, d.jwt_issuer),
-        jwt_audience=_get(env, "JWT_AUDIENCE", str, d.jwt_audience),
-        access_token_ttl_seconds=_get(
-            env, "ACCESS_TOKEN_TTL_SECONDS", _positive_int, d.access_token_ttl_seconds
+        jwt_public_keys=read(env, "JWT_PUBLIC_KEYS", json_map, {}),
+        jwt_issuer=read(env, "JWT_ISSUER", printable(256), d.jwt_issuer),
+        jwt_audience=read(env, "JWT_AUDIENCE", printable(256), d.jwt_audience),
+        access_token_ttl_seconds=read(
+            env, "ACCESS_TOKEN_TTL_SECONDS", ranged(10, DAY, TOKEN_TTL), d.access_token_ttl_seconds
         ),
-        refresh_idle_ttl_seconds=_get(
-            env, "REFRESH_IDLE_TTL_SECONDS", _positive_int, d.refresh_idle_ttl_seconds
-        ),
-        refresh_absolute_ttl_seconds=_get(
-            env, "REFRESH_ABSOLUTE_TTL_SECONDS", _positive_int, d.refresh_absolute_ttl_seconds
-        ),
-        refresh_reuse_grace_seconds=_get(
-            env, "REFRESH_REUSE_GRACE_SECONDS", _non_negative_int, d.refresh_reuse_grace_seconds
-        ),
-        password_min_length=_get(env, "PASSWORD_MIN_LENGTH", _positive_int, d.password_min_length),
-        # Never below the OWASP floor that the hasher enforces.
-        argon2_memory_kib=_get(
-            env, "ARGON2_MEMORY_KIB", _at_least(MIN_MEMORY_KIB), d.argon2_memory_kib
-        ),
-        argon2_time_cost=_get(
-            env, "ARGON2_TIME_COST", _at_least(MIN_TIME_COST), d.argon2_time_cost
-        ),
-        argon2_parallelism=_get(
-            env, "ARGON2_PARALLELISM", _at_least(MIN_PARALLELISM), d.argon2_parallelism
-        ),
-        hasher_max_concurrency=_get(
-            env, "HASHER_MAX_CONCURRENCY", _positive_int, d.hasher_max_concurrency
-        ),
-        hasher_queue_timeout_seconds=_get(
-            env, "HASHER_QUEUE_TIMEOUT_SECONDS", _positive_float, d.hasher_queue_timeout_seconds
-        ),
-        sign_in_free_attempts_per_account=_get(
+        **_sessions(env, d),
+        **_passwords(env, d),
+        client_ip_header=read(
             env,
-            "SIGN_IN_FREE_ATTEMPTS_PER_ACCOUNT",
-            _positive_int,
-            d.sign_in_free_attempts_per_account,
+            "CLIENT_IP_HEADER",
+            lambda raw: matching(HEADER_NAME, "an HTTP header name")(raw.lower()),
+            d.client_ip_header,
         ),
-        sign_in_free_attempts_per_ip=_get(
-            env, "SIGN_IN_FREE_ATTEMPTS_PER_IP", _positive_int, d.sign_in_free_attempts_per_ip
-        ),
-        sign_in_window_seconds=_get(
-            env, "SIGN_IN_WINDOW_SECONDS", _positive_int, d.sign_in_window_seconds
-        ),
-        tracer=_get(env, "TRACER", _choice(TRACERS), d.tracer),
-        client_ip_header=_get(env, "CLIENT_IP_HEADER", str.lower, d.client_ip_header),
-        # EMF lines are CloudWatch's input on Lambda; elsewhere they would only be noise.
-        metrics=_get(env, "METRICS", _choice(METRICS), "emf" if on_lambda else d.metrics),
-        metrics_namespace=_get(
-            env,
-            "METRICS_NAMESPACE",
-            _matching(NAMESPACE, "a CloudWatch namespace (not starting with AWS/)"),
-            d.metrics_namespace,
-        ),
-        service_name=_get(
-            env,
-            "SERVICE_NAME",
-            _matching(SERVICE_NAME, "1-128 letters, digits, '.', '_' or '-'"),
-            env.get("AWS_LAMBDA_FUNCTION_NAME") or d.service_name,
-        ),
-        otel_exporter=_get(env, "OTEL_TRACES_EXPORTER", _choice(OTEL_EXPORTERS), d.otel_exporter),
-        otel_endpoint=_get(env, "OTEL_EXPORTER_OTLP_ENDPOINT", _http_url, d.otel_endpoint),
+        **_observability(env, on_lambda, d),
         **_lifecycle(env, environment, d),
-        **_secrets_at_rest(env, environment, storage, env.get("APP_DATA_DIR", d.data_dir)),
+        **secrets_at_rest(env, environment, storage, env.get("APP_DATA_DIR", d.data_dir)),
     )
+    kid = settings.jwt_signing_kid
+    if algorithm == "EdDSA" and not (
+        kid and settings.jwt_private_key and kid in settings.jwt_public_keys
+    ):
+        raise SettingsError(
+            "JWT_ALGORITHM: EdDSA needs JWT_SIGNING_KID, JWT_PRIVATE_KEY, and that kid's "
+            "public key in JWT_PUBLIC_KEYS"
+        )
     if settings.refresh_absolute_ttl_seconds < settings.refresh_idle_ttl_seconds:
         raise SettingsError(
             "REFRESH_ABSOLUTE_TTL_SECONDS: must not be below REFRESH_IDLE_TTL_SECONDS"
@@ -315,12 +215,134 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
+def _environment(env: Mapping[str, str], on_lambda: bool, d: Settings) -> str:
+    """APP_ENV; on AWS Lambda it must be set, and not to local or test: those generate a
+    JWT secret per container and print emails (with live tokens) to the log."""
+    environment = read(env, "APP_ENV", choice(ENVIRONMENTS), "")
+    if on_lambda and environment not in {"dev", "prod"}:
+        found = repr(environment) if environment else "unset"
+        raise SettingsError(f"APP_ENV: must be dev or prod on AWS Lambda, found {found}")
+    return environment or d.environment
+
+
+def _sessions(env: Mapping[str, str], d: Settings) -> dict[str, Any]:
+    """Refresh-token lifetimes and sign-in throttling."""
+    refresh = "at least 5 minutes, at most a year"
+    return {
+        "refresh_idle_ttl_seconds": read(
+            env,
+            "REFRESH_IDLE_TTL_SECONDS",
+            ranged(300, 365 * DAY, refresh),
+            d.refresh_idle_ttl_seconds,
+        ),
+        "refresh_absolute_ttl_seconds": read(
+            env,
+            "REFRESH_ABSOLUTE_TTL_SECONDS",
+            ranged(300, 365 * DAY, refresh),
+            d.refresh_absolute_ttl_seconds,
+        ),
+        "refresh_reuse_grace_seconds": read(
+            env,
+            "REFRESH_REUSE_GRACE_SECONDS",
+            ranged(0, 60, "a longer grace lets a stolen refresh token be replayed unnoticed"),
+            d.refresh_reuse_grace_seconds,
+        ),
+        "sign_in_free_attempts_per_account": read(
+            env,
+            "SIGN_IN_FREE_ATTEMPTS_PER_ACCOUNT",
+            ranged(1, 10**9, "at least one try; a billion is throttling off, for load tests"),
+            d.sign_in_free_attempts_per_account,
+        ),
+        "sign_in_free_attempts_per_ip": read(
+            env,
+            "SIGN_IN_FREE_ATTEMPTS_PER_IP",
+            ranged(1, 10**9, "at least one try; a billion is throttling off, for load tests"),
+            d.sign_in_free_attempts_per_ip,
+        ),
+        "sign_in_window_seconds": read(
+            env,
+            "SIGN_IN_WINDOW_SECONDS",
+            ranged(60, 7 * DAY, "a minute to a week of remembered failures"),
+            d.sign_in_window_seconds,
+        ),
+    }
+
+
+def _passwords(env: Mapping[str, str], d: Settings) -> dict[str, Any]:
+    """The password policy and the hasher: never below the NIST and OWASP floors, and
+    never so costly that a sign-in cannot hash in time on a Lambda."""
+    return {
+        "password_min_length": read(
+            env,
+            "PASSWORD_MIN_LENGTH",
+            ranged(
+                ABSOLUTE_MIN_PASSWORD_LENGTH,
+                MAX_PASSWORD_LENGTH // 2,
+                "NIST SP 800-63B-4's floor; the maximum password is 128",
+            ),
+            d.password_min_length,
+        ),
+        "argon2_memory_kib": read(
+            env,
+            "ARGON2_MEMORY_KIB",
+            ranged(MIN_MEMORY_KIB, 1024 * 1024, "OWASP's floor; 1 GiB per hash at most"),
+            d.argon2_memory_kib,
+        ),
+        "argon2_time_cost": read(
+            env,
+            "ARGON2_TIME_COST",
+            ranged(MIN_TIME_COST, 20, "OWASP's floor; more passes stall sign-in"),
+            d.argon2_time_cost,
+        ),
+        "argon2_parallelism": read(
+            env,
+            "ARGON2_PARALLELISM",
+            ranged(MIN_PARALLELISM, 16, "lanes beyond the cores only cost memory"),
+            d.argon2_parallelism,
+        ),
+        "hasher_max_concurrency": read(
+            env,
+            "HASHER_MAX_CONCURRENCY",
+            ranged(1, 64, "each hash in flight holds ARGON2_MEMORY_KIB"),
+            d.hasher_max_concurrency,
+        ),
+        "hasher_queue_timeout_seconds": read(
+            env,
+            "HASHER_QUEUE_TIMEOUT_SECONDS",
+            ranged_float(0.01, 120.0, "a request queued longer has long been given up on"),
+            d.hasher_queue_timeout_seconds,
+        ),
+    }
+
+
+def _observability(env: Mapping[str, str], on_lambda: bool, d: Settings) -> dict[str, Any]:
+    return {
+        "tracer": read(env, "TRACER", choice(TRACERS), d.tracer),
+        # EMF lines are CloudWatch's input on Lambda; elsewhere they would only be noise.
+        "metrics": read(env, "METRICS", choice(METRICS), "emf" if on_lambda else d.metrics),
+        "metrics_namespace": read(
+            env,
+            "METRICS_NAMESPACE",
+            matching(NAMESPACE, "a CloudWatch namespace (not starting with AWS/)"),
+            d.metrics_namespace,
+        ),
+        "service_name": read(
+            env,
+            "SERVICE_NAME",
+            matching(SERVICE_NAME, "1-128 letters, digits, '.', '_' or '-'"),
+            env.get("AWS_LAMBDA_FUNCTION_NAME") or d.service_name,
+        ),
+        "otel_exporter": read(env, "OTEL_TRACES_EXPORTER", choice(OTEL_EXPORTERS), d.otel_exporter),
+        "otel_endpoint": read(env, "OTEL_EXPORTER_OTLP_ENDPOINT", http_url, d.otel_endpoint),
+    }
+
+
 def _lifecycle(env: Mapping[str, str], environment: str, d: Settings) -> dict[str, Any]:
     """Email, verification, reset, two-factor and audit settings."""
     local = environment in {"local", "test"}
     # Outside local runs a link printed to the log would put live tokens in CloudWatch.
-    backend = _get(env, "EMAIL_BACKEND", _choice(EMAIL_BACKENDS), "console" if local else "ses")
-    email_from = env.get("EMAIL_FROM", "").strip()
+    backend = read(env, "EMAIL_BACKEND", choice(EMAIL_BACKENDS), "console" if local else "ses")
+    email_from = read(env, "EMAIL_FROM", sender, "")
     if backend == "ses" and not email_from:
         raise SettingsError("EMAIL_FROM: required with EMAIL_BACKEND=ses (a verified SES identity)")
     if backend == "console" and not local:
@@ -328,96 +350,68 @@ def _lifecycle(env: Mapping[str, str], environment: str, d: Settings) -> dict[st
             "EMAIL_BACKEND: console prints live tokens; use ses outside APP_ENV=local/test"
         )
     return {
-        "product_name": _get(env, "PRODUCT_NAME", str.strip, d.product_name) or d.product_name,
-        "public_base_url": _get(env, "PUBLIC_BASE_URL", _http_url, d.public_base_url),
+        "product_name": read(env, "PRODUCT_NAME", printable(100), d.product_name),
+        "public_base_url": read(
+            env, "PUBLIC_BASE_URL", base_url(https_only=not local), d.public_base_url
+        ),
         "email_backend": backend,
         "email_from": email_from,
-        "ses_configuration_set": env.get("SES_CONFIGURATION_SET", "").strip(),
-        "require_verified_email": _get(
-            env, "REQUIRE_VERIFIED_EMAIL", _bool, d.require_verified_email
+        "ses_configuration_set": read(
+            env,
+            "SES_CONFIGURATION_SET",
+            matching(SES_CONFIGURATION_SET, "1-64 letters, digits, '_' or '-'"),
+            "",
         ),
-        "email_verification_ttl_seconds": _get(
+        "require_verified_email": read(
+            env, "REQUIRE_VERIFIED_EMAIL", boolean, d.require_verified_email
+        ),
+        "email_verification_ttl_seconds": read(
             env,
             "EMAIL_VERIFICATION_TTL_SECONDS",
-            _positive_int,
+            ranged(300, 30 * DAY, LINK_TTL),
             d.email_verification_ttl_seconds,
         ),
-        "password_reset_ttl_seconds": _get(
-            env, "PASSWORD_RESET_TTL_SECONDS", _positive_int, d.password_reset_ttl_seconds
+        "password_reset_ttl_seconds": read(
+            env,
+            "PASSWORD_RESET_TTL_SECONDS",
+            ranged(300, DAY, LINK_TTL + "; a reset link is as good as the password for a day"),
+            d.password_reset_ttl_seconds,
         ),
-        "two_factor_challenge_ttl_seconds": _get(
+        "two_factor_challenge_ttl_seconds": read(
             env,
             "TWO_FACTOR_CHALLENGE_TTL_SECONDS",
-            _positive_int,
+            ranged(60, 1800, "time to open the app and type a code, not a standing pass"),
             d.two_factor_challenge_ttl_seconds,
         ),
-        "email_link_min_response_ms": _get(
-            env, "EMAIL_LINK_MIN_RESPONSE_MS", _non_negative_int, d.email_link_min_response_ms
+        "email_link_min_response_ms": read(
+            env,
+            "EMAIL_LINK_MIN_RESPONSE_MS",
+            ranged(0, 10_000, "a floor above the real work, well within API Gateway's 29 s"),
+            d.email_link_min_response_ms,
         ),
-        "audit_retention_days": _get(
-            env, "AUDIT_RETENTION_DAYS", _positive_int, d.audit_retention_days
+        "audit_retention_days": read(
+            env,
+            "AUDIT_RETENTION_DAYS",
+            ranged(1, 3650, "a day to ten years"),
+            d.audit_retention_days,
         ),
-        "sign_ups_per_client_per_hour": _get(
-            env, "SIGN_UPS_PER_CLIENT_PER_HOUR", _positive_int, d.sign_ups_per_client_per_hour
+        "sign_ups_per_client_per_hour": read(
+            env,
+            "SIGN_UPS_PER_CLIENT_PER_HOUR",
+            ranged(1, 100_000, HOURLY_LIMIT),
+            d.sign_ups_per_client_per_hour,
         ),
-        "emails_per_address_per_hour": _get(
-            env, "EMAILS_PER_ADDRESS_PER_HOUR", _positive_int, d.emails_per_address_per_hour
+        "emails_per_address_per_hour": read(
+            env,
+            "EMAILS_PER_ADDRESS_PER_HOUR",
+            ranged(1, 1_000, HOURLY_LIMIT),
+            d.emails_per_address_per_hour,
         ),
-        "emails_per_account_per_hour": _get(
-            env, "EMAILS_PER_ACCOUNT_PER_HOUR", _positive_int, d.emails_per_account_per_hour
+        "emails_per_account_per_hour": read(
+            env,
+            "EMAILS_PER_ACCOUNT_PER_HOUR",
+            ranged(1, 1_000, HOURLY_LIMIT),
+            d.emails_per_account_per_hour,
         ),
-        "identifier_hmac_key": _identifier_key(env, local),
+        "identifier_hmac_key": identifier_key(env, local),
     }
-
-
-def _identifier_key(env: Mapping[str, str], local: bool) -> str:
-    key = env.get("IDENTIFIER_HMAC_KEY", "")
-    if not key:
-        if not local:
-            raise SettingsError(
-                "IDENTIFIER_HMAC_KEY: required outside local development "
-                f"(≥ {MIN_IDENTIFIER_KEY_BYTES} bytes, or IDENTIFIER_HMAC_KEY_SECRET_ARN)"
-            )
-        # Local runs: throttle counters and audit pseudonyms start afresh with the process.
-        return secrets.token_urlsafe(48)
-    if len(key.encode()) < MIN_IDENTIFIER_KEY_BYTES:
-        raise SettingsError(
-            f"IDENTIFIER_HMAC_KEY: must be at least {MIN_IDENTIFIER_KEY_BYTES} bytes (256 bits)"
-        )
-    return key
-
-
-def _secrets_at_rest(
-    env: Mapping[str, str], environment: str, storage: str, data_dir: str
-) -> dict[str, Any]:
-    """Which keys seal secrets stored in MongoDB (the memory store keeps nothing at rest)."""
-    kms_key_id = _get(env, "KMS_KEY_ID", _kms_key_arn, "")
-    if storage == "mongo" and not kms_key_id and environment not in {"local", "test"}:
-        raise SettingsError(
-            "KMS_KEY_ID: required outside APP_ENV=local/test with MongoDB storage "
-            "(the ARN of the KMS key that wraps the keys of secrets at rest)"
-        )
-    none: tuple[str, ...] = ()
-    return {
-        "kms_key_id": kms_key_id,
-        "kms_previous_key_ids": _get(env, "KMS_PREVIOUS_KEY_IDS", _list(_kms_key_arn), none),
-        "secrets_key_file": env.get("SECRETS_KEY_FILE") or os.path.join(data_dir, "secrets.key"),
-        "secrets_previous_key_files": _get(env, "SECRETS_PREVIOUS_KEY_FILES", _list(str), none),
-    }
-
-
-def _kms_key_arn(raw: str) -> str:
-    if not KMS_KEY_ARN.match(raw):
-        raise ValueError(
-            f"must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got {raw!r}"
-        )
-    return raw
-
-
-def _list(parse: Callable[[str], str]) -> Callable[[str], tuple[str, ...]]:
-    """Comma-separated values, each parsed by `parse`."""
-
-    def parse_all(raw: str) -> tuple[str, ...]:
-        return tuple(parse(item.strip()) for item in raw.split(",") if item.strip())
-
-    return parse_all

@@ -20,7 +20,7 @@ from entrypoints.http.app import create_app
 from entrypoints.settings import Settings, load_settings
 from tests.fakes import FixedClock, PlainPasswordHasher, SequentialIds
 
-STRONG_PASSWORD = "correct horse battery staple"
+STRONG_PASSWORD = "velvet harbor quantum meadow"
 OTHER_PASSWORD = "tremendous purple elephant dance"
 
 

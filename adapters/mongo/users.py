@@ -8,6 +8,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from adapters.identity import legacy_forms
 from adapters.mongo.connection import USERS, MongoConnection
 from adapters.mongo.errors import log, store_call
 from adapters.security.sealing import (
@@ -19,7 +20,14 @@ from adapters.security.sealing import (
 )
 from domain.errors import EmailTakenError, StaleVersionError, StoreUnavailableError
 from domain.two_factor import TotpFactor
-from domain.users import Email, RevokedSession, Role, User, add_revoked_sessions
+from domain.users import (
+    Email,
+    RevokedSession,
+    Role,
+    User,
+    add_revoked_sessions,
+    stored_email,
+)
 
 # Bumped by every write of `revoked_sessions`: with `version`, the compare-and-set key
 # of every write, so neither kind of write can overwrite the other's.
@@ -86,7 +94,8 @@ def from_document(doc: dict[str, Any], secret: str | None) -> User:
     """The user; `secret` is the opened TOTP secret when the document has a factor."""
     return User(
         id=doc["_id"],
-        email=Email(doc["email"]),
+        # Documents written before the canonical email rule may hold an older form.
+        email=stored_email(doc["email"]),
         name=doc["name"],
         role=Role(doc["role"]),
         password_hash=doc["password_hash"],
@@ -105,6 +114,11 @@ class MongoUserRepository:
     """Users in one collection; the unique index on `email` (stored normalized) makes
     concurrent sign-ups of one address resolve to exactly one account.
 
+    Documents of older versions may hold an address with a Unicode domain where this
+    version stores A-labels (`legacy_forms`): lookups match both forms, and a new
+    account or email change taking the canonical twin of such an address is refused
+    as taken, until `app db migrate` rewrites them (see `migrations.py`).
+
     TOTP secrets are sealed on every write and opened on every read (README, "Secrets
     at rest"). A secret stored in plaintext by an older version, or sealed under a
     previous key, is sealed again under the current key when read: a conditional update
@@ -120,8 +134,20 @@ class MongoUserRepository:
     async def _users(self) -> Any:
         return (await self._connection.database())[USERS]
 
+    async def _legacy_twin(self, email: Email, user_id: str) -> bool:
+        """Another account holds this address in an older version's form."""
+        older = legacy_forms(email.value)
+        if not older:
+            return False
+        twin = await (await self._users()).find_one(
+            {"email": {"$in": older}, "_id": {"$ne": user_id}}, {"_id": 1}
+        )
+        return twin is not None
+
     @store_call
     async def add(self, user: User) -> None:
+        if await self._legacy_twin(user.email, user.id):
+            raise EmailTakenError
         document = to_document(user, await self._seal_secret(user))
         try:
             await (await self._users()).insert_one(document)
@@ -135,12 +161,15 @@ class MongoUserRepository:
 
     @store_call
     async def get_by_email(self, email: Email) -> User | None:
-        doc = await (await self._users()).find_one({"email": email.value})
+        forms = [email.value, *legacy_forms(email.value)]
+        doc = await (await self._users()).find_one({"email": {"$in": forms}})
         return await self._user(doc) if doc else None
 
     @store_call
     async def update(self, user: User, expected_version: int) -> None:
         users = await self._users()
+        if await self._legacy_twin(user.email, user.id):
+            raise EmailTakenError
         document = to_document(user, await self._seal_secret(user))
         del document["_id"]
         for _ in range(MAX_RACE_RETRIES):

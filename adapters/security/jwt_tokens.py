@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from jwt.algorithms import OKPAlgorithm
 
 from application.ports.token_issuer import AccessClaims
@@ -53,6 +53,34 @@ class JwtConfig:
             raise ValueError("EdDSA needs a signing kid, its private key and its public key")
 
 
+def _eddsa_keys(config: JwtConfig) -> tuple[Any, dict[str, Any]]:
+    """Parse the key set now, so a bad one stops start-up rather than every sign-in."""
+    algorithm = OKPAlgorithm()
+    try:
+        signing_key = algorithm.prepare_key(config.private_key_pem)
+    except jwt.InvalidKeyError:
+        raise ValueError("JWT_PRIVATE_KEY: not an Ed25519 private key in PEM") from None
+    try:
+        verify_keys = {
+            kid: algorithm.prepare_key(pem) for kid, pem in config.public_keys_pem.items()
+        }
+    except jwt.InvalidKeyError:
+        raise ValueError("JWT_PUBLIC_KEYS: not Ed25519 public keys in PEM") from None
+    # The JWKS is published: a private key pasted here by mistake must not leak.
+    if not all(isinstance(k, Ed25519PublicKey) for k in verify_keys.values()):
+        raise ValueError("JWT_PUBLIC_KEYS must hold Ed25519 public keys only")
+    if (
+        not isinstance(signing_key, Ed25519PrivateKey)
+        or signing_key.public_key() != (verify_keys[config.signing_kid])
+    ):
+        # Tokens signed with it would fail verification: every sign-in would end in 401s.
+        raise ValueError(
+            f"JWT_PRIVATE_KEY: does not match the public key of JWT_SIGNING_KID "
+            f"{config.signing_kid!r} in JWT_PUBLIC_KEYS"
+        )
+    return signing_key, verify_keys
+
+
 class JwtTokenIssuer:
     def __init__(self, config: JwtConfig) -> None:
         self._config = config
@@ -68,14 +96,7 @@ class JwtTokenIssuer:
             self._signing_key = config.secret
             self._verify_keys = {"": config.secret}
         else:
-            algorithm = OKPAlgorithm()
-            self._signing_key = algorithm.prepare_key(config.private_key_pem)
-            self._verify_keys = {
-                kid: algorithm.prepare_key(pem) for kid, pem in config.public_keys_pem.items()
-            }
-            # The JWKS is published: a private key pasted here by mistake must not leak.
-            if not all(isinstance(k, Ed25519PublicKey) for k in self._verify_keys.values()):
-                raise ValueError("JWT_PUBLIC_KEYS must hold Ed25519 public keys only")
+            self._signing_key, self._verify_keys = _eddsa_keys(config)
 
     @property
     def access_ttl_seconds(self) -> int:

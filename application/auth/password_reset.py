@@ -21,7 +21,7 @@ from domain.audit import AuditEventType
 from domain.auth import PasswordPolicy
 from domain.errors import InvalidTokenError
 from domain.one_time_tokens import TokenPurpose
-from domain.users import Email, User
+from domain.users import User, email_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,8 @@ class RequestPasswordReset:
             self._throttles, self._pseudonyms, policy, "reset", command.email, command.client, now
         )
         async with at_least(policy.min_response):
-            user = await self._users.get_by_email(Email(command.email))
+            key = email_key(command.email)  # None: no account can have it
+            user = await self._users.get_by_email(key) if key else None
             if user is not None:
                 await self._mailer.send_reset(user, now)
                 await self._auditor.record(

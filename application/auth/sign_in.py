@@ -19,12 +19,11 @@ from domain.auth import ThrottlePolicy
 from domain.errors import (
     EmailNotVerifiedError,
     InvalidCredentialsError,
-    InvalidInputError,
     StaleVersionError,
     TooManyAttemptsError,
 )
 from domain.one_time_tokens import TokenPurpose
-from domain.users import Email, User
+from domain.users import User, email_key
 
 log = logging.getLogger("auth.sign_in")
 
@@ -166,10 +165,8 @@ class SignIn:
         return tokens
 
     async def _find(self, email: str) -> User | None:
-        try:
-            return await self._users.get_by_email(Email(email))
-        except InvalidInputError:
-            return None
+        key = email_key(email)
+        return None if key is None else await self._users.get_by_email(key)
 
     async def _rehash_if_weak(self, user: User, password: str) -> None:
         if not self._hasher.needs_rehash(user.password_hash):

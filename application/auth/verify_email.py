@@ -15,7 +15,7 @@ from application.users.writes import update_latest
 from domain.audit import AuditEventType
 from domain.errors import InvalidTokenError
 from domain.one_time_tokens import TokenPurpose
-from domain.users import Email, User
+from domain.users import User, email_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +90,7 @@ class ResendVerification:
             self._throttles, self._pseudonyms, policy, "verify", command.email, command.client, now
         )
         async with at_least(policy.min_response):
-            user = await self._users.get_by_email(Email(command.email))
+            key = email_key(command.email)  # None: no account can have it
+            user = await self._users.get_by_email(key) if key else None
             if user is not None and not user.email_verified:
                 await self._mailer.send_verification(user, now)

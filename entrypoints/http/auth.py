@@ -40,7 +40,7 @@ from entrypoints.http.schemas import (
     tokens_out,
     user_out,
 )
-from entrypoints.http.validation import checked_email
+from entrypoints.http.validation import checked_email, email_for_lookup
 
 
 class AuthController(Controller):
@@ -100,7 +100,8 @@ class AuthController(Controller):
         `Retry-After` after repeated failures; 403 for an unverified email only when the
         server requires verified emails (REQUIRE_VERIFIED_EMAIL)."""
         cookie_mode = is_cookie_mode(refresh_token_transport)
-        result = await services.sign_in.execute(SignInCommand(data.email, data.password, client))
+        command = SignInCommand(email_for_lookup(data.email), data.password, client)
+        result = await services.sign_in.execute(command)
         if isinstance(result, TwoFactorChallenge):
             challenge = TwoFactorChallengeOut(
                 result.challenge, result.expires_in, ["totp", "backup_code"]

@@ -77,7 +77,7 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Res
         headers["Retry-After"] = str(exc.retry_after_seconds)
     field_errors = None
     if isinstance(exc, e.InvalidInputError):
-        field_errors = [FieldErrorOut(f.field, f.message) for f in exc.errors]
+        field_errors = [FieldErrorOut(f.field, f.message, f.code) for f in exc.errors]
     return problem(status, slug, exc.message, request=request, errors=field_errors, headers=headers)
 
 

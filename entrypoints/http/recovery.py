@@ -18,7 +18,7 @@ from application.auth.verify_email import ResendVerificationCommand, VerifyEmail
 from entrypoints.http.dependencies import Client, ServicesDep
 from entrypoints.http.openapi import BODY, AcceptedOperation, problems
 from entrypoints.http.schemas import EmailIn, PasswordResetConfirmIn, TokenIn
-from entrypoints.http.validation import checked_email
+from entrypoints.http.validation import email_for_lookup
 
 
 def accepted() -> Response[bytes]:
@@ -55,7 +55,7 @@ class RecoveryController(Controller):
     ) -> Response[bytes]:
         """Email a new verification link if the address has an unverified account. 202
         in every case; 429 with `Retry-After` when asked too often."""
-        command = ResendVerificationCommand(checked_email(data.email), client)
+        command = ResendVerificationCommand(email_for_lookup(data.email), client)
         await services.resend_verification.execute(command)
         return accepted()
 
@@ -71,7 +71,7 @@ class RecoveryController(Controller):
     ) -> Response[bytes]:
         """Email a password-reset link (valid 1 hour, single-use) if the address has an
         account. 202 in every case; 429 with `Retry-After` when asked too often."""
-        command = RequestPasswordResetCommand(checked_email(data.email), client)
+        command = RequestPasswordResetCommand(email_for_lookup(data.email), client)
         await services.request_password_reset.execute(command)
         return accepted()
 

@@ -21,18 +21,44 @@ from domain.users import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, User
 # The schema states what it can of the domain's rules, so clients (and schemathesis)
 # see them; the domain still applies all of them (e.g. the configurable minimum password
 # length, the blocklist), with field-level messages.
-EmailField = Annotated[str, Meta(max_length=MAX_EMAIL_LENGTH, examples=["ann@example.com"])]
-# A password being set: the policy's absolute bounds. One being presented: any string
-# (sign-in must not reveal the policy, and old passwords may predate it).
+EmailField = Annotated[
+    str,
+    Meta(
+        max_length=MAX_EMAIL_LENGTH,
+        description=(
+            "Normalized before use, the same way everywhere: trimmed, NFKC, the domain "
+            "as IDNA A-labels, the part before the @ lowercased and ASCII only (an "
+            "internationalized one is refused, code `email_internationalized`); dots "
+            "and +tags are kept. Accounts are unique on the normalized form."
+        ),
+        examples=["ann@example.com"],
+    ),
+]
+# A password being set. The policy counts code points after NFC normalization, which
+# can shorten or lengthen a string, so the schema only caps the raw size (a safety bound
+# on work) and the domain applies the real limits, each with its own message and code.
+MAX_RAW_PASSWORD_LENGTH = 1024
 NewPasswordField = Annotated[
     str,
     Meta(
-        min_length=ABSOLUTE_MIN_PASSWORD_LENGTH,
-        max_length=MAX_PASSWORD_LENGTH,
-        examples=["correct horse battery staple"],
+        min_length=1,
+        max_length=MAX_RAW_PASSWORD_LENGTH,
+        description=(
+            f"{ABSOLUTE_MIN_PASSWORD_LENGTH} (by default 15) to {MAX_PASSWORD_LENGTH} "
+            "Unicode code points after NFC normalization; not only spaces or invisible "
+            "characters, no control characters, not one character or a short group "
+            "repeated, not a run such as abcd or 1234, not your email, name or the "
+            "service's name, not a common or breached password or a small variation of "
+            "one. A refusal is a 422 whose `errors` item carries the rule's `code`."
+        ),
+        examples=["velvet harbor quantum meadow"],
     ),
 ]
-PasswordField = Annotated[str, Meta(max_length=1024, examples=["correct horse battery staple"])]
+# A password being presented: any string (sign-in must not reveal the policy, and old
+# passwords may predate it).
+PasswordField = Annotated[
+    str, Meta(max_length=MAX_RAW_PASSWORD_LENGTH, examples=["velvet harbor quantum meadow"])
+]
 # At least one visible character and no control characters, as `normalize_name` requires.
 NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
 NameField = Annotated[
@@ -224,9 +250,23 @@ class HealthOut(msgspec.Struct, frozen=True):
     status: str
 
 
-class FieldErrorOut(msgspec.Struct, frozen=True):
+class FieldErrorOut(msgspec.Struct, frozen=True, omit_defaults=True):
     field: str
     message: str
+    code: (
+        Annotated[
+            str,
+            Meta(
+                description="The rule that failed, when the server names one: for "
+                "passwords `too_short`, `too_long`, `control_characters`, `invisible`, "
+                "`repetitive`, `sequence`, `context`, `common`, `common_variant`; for "
+                "emails `email_invalid`, `email_internationalized`. Show `message`; use "
+                "`code` to choose what to highlight.",
+                examples=["too_short"],
+            ),
+        ]
+        | None
+    ) = None
 
 
 class ProblemOut(msgspec.Struct, frozen=True, omit_defaults=True):

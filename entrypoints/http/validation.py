@@ -1,16 +1,21 @@
-"""Edge validation that needs a library the domain must not import."""
+"""Edge validation that needs a library the domain must not import.
+
+Every email that enters the service goes through one of these two (the policy is in
+`domain.users.Email`, the implementation in `adapters.identity`).
+"""
 
 from __future__ import annotations
 
-from domain.errors import FieldError, InvalidInputError
+from adapters.identity import canonical_email, lookup_email
 
 
 def checked_email(value: str, field: str = "email") -> str:
-    """Syntax check only (no DNS): a sign-up must not depend on the network."""
-    # Imported on first use: ~20 ms that a Lambda cold start serving GET /me does not need.
-    from email_validator import EmailNotValidError, validate_email
+    """An address being set (sign-up, admin create, email change, the CLI): its
+    canonical form, or a 422 naming `field` with a message and a code."""
+    return canonical_email(value, field)
 
-    try:
-        return validate_email(value.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise InvalidInputError([FieldError(field, str(exc))]) from None
+
+def email_for_lookup(value: str) -> str:
+    """An address naming an account (sign-in, reset, resend): never refused here, so
+    an unusable address is answered like an unknown account."""
+    return lookup_email(value)

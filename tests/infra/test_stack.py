@@ -220,8 +220,8 @@ def test_the_app_starts_with_the_synthesized_environment(
         {
             **resolved,
             "AWS_LAMBDA_FUNCTION_NAME": "serverless-auth",
-            "JWT_SECRET": "x" * 64,
-            "IDENTIFIER_HMAC_KEY": "k" * 64,
+            "JWT_SECRET": "q2Vx8Lr0aTz_kN4mPw7cYb1HdG9sJf3uE6iR5oXn-Q2vW8yA",
+            "IDENTIFIER_HMAC_KEY": "h8Tq3Vw1Ls6Np0Xc4Bz7Rm2Kd9Fy5Gj_Ue-Ai3Ho8Wt1Qn6Ev",
             "MONGODB_URI": "mongodb+srv://app:pw@cluster0.example.mongodb.net/",
         }
     )

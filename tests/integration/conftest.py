@@ -41,20 +41,42 @@ def cold_lambda(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("APP_ENV", "test")
     monkeypatch.setenv("JWT_SECRET", "s" * 48)
-    # Set by the Lambda runtime itself.
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", LambdaContext.function_name)
+    # No AWS_LAMBDA_FUNCTION_NAME (the runtime's mark): on Lambda APP_ENV must be dev or
+    # prod, and these tests read the console emails of APP_ENV=test. `deployed` sets it.
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
     mangum_level = logging.getLogger("mangum").level
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     lambda_handler._adapter = None
+    lambda_handler._refused = None
     try:
         yield
     finally:
         lambda_handler._adapter = None
+        lambda_handler._refused = None
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
         logging.getLogger("mangum").setLevel(mangum_level)
         loop.close()
         asyncio.set_event_loop(None)
+
+
+# What a deployed function's environment has besides the stack's variables: the runtime's
+# name for the function, a stage, a generated secret and an SES sender (and the memory
+# store, for tests without a MongoDB).
+DEPLOYED = {
+    "AWS_LAMBDA_FUNCTION_NAME": LambdaContext.function_name,
+    "APP_ENV": "prod",
+    "JWT_SECRET": "q2Vx8Lr0aTz_kN4mPw7cYb1HdG9sJf3uE6iR5oXn-Q2vW8yA",
+    "EMAIL_FROM": "no-reply@example.com",
+    "APP_STORAGE": "memory",
+}
+
+
+@pytest.fixture
+def deployed(cold_lambda: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold container configured as deployed (no email is sent by these tests)."""
+    for name, value in DEPLOYED.items():
+        monkeypatch.setenv(name, value)

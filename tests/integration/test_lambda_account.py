@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("cold_lambda")]
 
 AUTH = "/api/v1/auth"
 ME = "/api/v1/users/me"
-PASSWORD = "correct horse battery staple"
+PASSWORD = "velvet harbor quantum meadow"
 NEW_PASSWORD = "tremendous purple elephant dance"
 EMAIL = "ann@example.com"
 RESET_LINK = re.compile(r"https?://\S+/reset-password#token=([A-Za-z0-9_%-]+)")

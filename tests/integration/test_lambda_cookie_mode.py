@@ -61,7 +61,7 @@ def with_cookie(event: dict[str, Any], token: str) -> dict[str, Any]:
 @builders
 def test_cookie_mode_works_through_every_event_shape(build: EventBuilder) -> None:
     context = LambdaContext()
-    body = {"email": "ann@example.com", "password": "correct horse battery staple", "name": "Ann"}
+    body = {"email": "ann@example.com", "password": "velvet harbor quantum meadow", "name": "Ann"}
 
     signed_up = handler(build("POST", f"{AUTH}/sign-up", body=body, headers=COOKIE_MODE), context)
     assert signed_up["statusCode"] == 201, signed_up.get("body")

@@ -30,7 +30,7 @@ from tests.integration.lambda_events import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("cold_lambda")]
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "velvet harbor quantum meadow"
 SIGN_UP = "/api/v1/auth/sign-up"
 SIGN_IN = "/api/v1/auth/sign-in"
 ME = "/api/v1/users/me"

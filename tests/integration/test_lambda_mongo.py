@@ -65,8 +65,8 @@ def test_the_mongo_pool_is_small_on_lambda(monkeypatch: pytest.MonkeyPatch) -> N
     settings = load_settings(
         {
             "APP_ENV": "prod",
-            "JWT_SECRET": "s" * 48,
-            "IDENTIFIER_HMAC_KEY": "i" * 48,
+            "JWT_SECRET": "q2Vx8Lr0aTz_kN4mPw7cYb1HdG9sJf3uE6iR5oXn-Q2vW8yA",
+            "IDENTIFIER_HMAC_KEY": "h8Tq3Vw1Ls6Np0Xc4Bz7Rm2Kd9Fy5Gj_Ue-Ai3Ho8Wt1Qn6Ev",
             "EMAIL_FROM": "no-reply@example.com",
             "MONGODB_URI": "mongodb://db",
             "KMS_KEY_ID": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd",

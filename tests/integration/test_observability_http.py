@@ -24,7 +24,7 @@ from tests.unit.observability.logs import CapturedLogs, capture_logs
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 JWT_SECRET = "observability-test-secret-" + "k" * 32
-PASSWORD = "correct horse battery staple"
+PASSWORD = "velvet harbor quantum meadow"
 NEW_PASSWORD = "tremendous purple elephant dance"
 WRONG_PASSWORD = "not my password at all, really"
 AUTH = "/api/v1/auth"

@@ -18,7 +18,7 @@ TRACE_HEADER = f"Root={ROOT};Parent=53995c3f42cd8ad8;Sampled=1"
 
 
 @pytest.fixture(autouse=True)
-def traced_lambda(cold_lambda: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def traced_lambda(deployed: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """A cold container of a function named auth-api-prod, inside an X-Ray trace."""
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "auth-api-prod")
     monkeypatch.setenv("_X_AMZN_TRACE_ID", TRACE_HEADER)

@@ -20,7 +20,7 @@ from tests.unit.observability.emf_spec import emf_lines, metric_names
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "velvet harbor quantum meadow"
 AUTH = "/api/v1/auth"
 
 

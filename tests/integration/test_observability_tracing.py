@@ -27,7 +27,7 @@ from tests.unit.observability.test_xray_tracer import CapturingEmitter
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
-SIGN_UP = {"email": "ann@example.com", "password": "correct horse battery staple", "name": "A"}
+SIGN_UP = {"email": "ann@example.com", "password": "velvet harbor quantum meadow", "name": "A"}
 
 
 @pytest.fixture

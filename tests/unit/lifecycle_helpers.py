@@ -30,7 +30,7 @@ from entrypoints.bootstrap import Services, build_services
 from entrypoints.settings import Settings, load_settings
 from tests.fakes import FixedClock, PlainPasswordHasher, SequentialIds
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "velvet harbor quantum meadow"
 NEW_PASSWORD = "tremendous purple elephant dance"
 THIRD_PASSWORD = "quiet orange bicycle meadow"
 EMAIL = "ann@example.com"

@@ -31,7 +31,7 @@ def a_user(
         email=Email(email),
         name="Someone",
         role=role,
-        password_hash="plain$correct horse battery staple",
+        password_hash="plain$velvet harbor quantum meadow",
         created_at=created_at,
         updated_at=created_at,
     )

@@ -21,7 +21,7 @@ from tests.fakes import FixedClock
 
 pytestmark = [pytest.mark.unit, pytest.mark.anyio]
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "velvet harbor quantum meadow"
 EMAIL = "ann@example.com"
 IDLE = timedelta(days=14)
 ABSOLUTE = timedelta(days=30)

@@ -17,9 +17,9 @@ from entrypoints.settings import SettingsError, load_settings
 pytestmark = pytest.mark.unit
 
 REGION = "eu-west-1"
-JWT_SECRET = "j" * 64
+JWT_SECRET = "q2Vx8Lr0aTz_kN4mPw7cYb1HdG9sJf3uE6iR5oXn-Q2vW8yA"  # a generated one
 ATLAS_URI = "mongodb+srv://app:pa55@cluster0.example.mongodb.net/?retryWrites=true"
-IDENTIFIER_KEY = "k" * 64
+IDENTIFIER_KEY = "h8Tq3Vw1Ls6Np0Xc4Bz7Rm2Kd9Fy5Gj_Ue-Ai3Ho8Wt1Qn6Ev"
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -27,7 +26,6 @@ from adapters.security.argon2_hasher import (
     Argon2Params,
     Argon2PasswordHasher,
 )
-from adapters.security.blocklist import ZxcvbnPasswordBlocklist
 from adapters.security.jwt_tokens import REQUIRED_CLAIMS, JwtConfig, JwtTokenIssuer
 from application.ports.token_issuer import AccessClaims
 from domain.errors import AuthenticationError, ServiceBusyError
@@ -675,68 +673,6 @@ def test_an_incomplete_eddsa_configuration_is_refused(
             private_key_pem=key_a[0] if with_private else "",
             public_keys_pem=dict.fromkeys(public_kids, key_a[1]),
         )
-
-
-# --- the password blocklist -------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def blocklist() -> ZxcvbnPasswordBlocklist:
-    return ZxcvbnPasswordBlocklist()
-
-
-@pytest.mark.parametrize("password", ["password", "PASSWORD", "PassWord", "123456", "qwerty"])
-def test_common_passwords_are_blocked_whatever_their_case(
-    blocklist: ZxcvbnPasswordBlocklist, password: str
-) -> None:
-    assert password in blocklist
-
-
-@pytest.mark.parametrize(
-    "password",
-    [PASSWORD, "tremendous purple elephant dance", secrets.token_urlsafe(24)],
-    ids=["passphrase", "other-passphrase", "random"],
-)
-def test_a_long_uncommon_passphrase_is_not_blocked(
-    blocklist: ZxcvbnPasswordBlocklist, password: str
-) -> None:
-    assert password not in blocklist
-
-
-@pytest.mark.parametrize("value", [None, b"password", 123456, ["password"]], ids=repr)
-def test_a_non_string_is_never_in_the_blocklist(
-    blocklist: ZxcvbnPasswordBlocklist, value: object
-) -> None:
-    assert value not in blocklist
-
-
-def test_the_blocklist_holds_the_30000_most_common_passwords(
-    blocklist: ZxcvbnPasswordBlocklist,
-) -> None:
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
-    ranked = FREQUENCY_LISTS["passwords"]
-    assert len(blocklist) == 30_000
-    assert all(password in blocklist for password in ranked[:10_000])
-
-
-def test_a_smaller_blocklist_keeps_only_the_top_ranked_passwords() -> None:
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
-    ranked = FREQUENCY_LISTS["passwords"]
-    small = ZxcvbnPasswordBlocklist(size=1000)
-
-    assert len(small) == 1000
-    assert ranked[999] in small
-    assert ranked[1000] not in small
-
-
-def test_the_list_is_loaded_on_first_use_not_on_construction() -> None:
-    fresh = ZxcvbnPasswordBlocklist()
-    assert "_passwords" not in vars(fresh)
-
-    assert "password" in fresh
-    assert "_passwords" in vars(fresh)
 
 
 # The cache of verified tokens

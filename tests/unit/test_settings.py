@@ -13,9 +13,17 @@ from entrypoints.settings import Settings, SettingsError, load_settings
 pytestmark = pytest.mark.unit
 
 SENDER = "no-reply@example.com"
-SECRET = "s" * 48
+# A generated secret: `secrets.token_urlsafe(36)`.
+SECRET = "q2Vx8Lr0aTz_kN4mPw7cYb1HdG9sJf3uE6iR5oXn-Q2vW8yA"
 TEST_ENV = {"APP_ENV": "test", "JWT_SECRET": SECRET}
-IDENTIFIER_KEY = "i" * 40
+IDENTIFIER_KEY = "h8Tq3Vw1Ls6Np0Xc4Bz7Rm2Kd9Fy5Gj_Ue-Ai3Ho8Wt1Qn6Ev"
+# What a deployed function has: the runtime's name for it, and an explicit stage.
+ON_LAMBDA = {
+    "AWS_LAMBDA_FUNCTION_NAME": "api",
+    "APP_ENV": "prod",
+    "EMAIL_FROM": SENDER,
+    "MONGODB_URI": "mongodb://db.example.com",
+}
 
 
 def settings_with(**env: str) -> Settings:
@@ -166,8 +174,8 @@ def test_mongo_storage_without_a_uri_is_refused() -> None:
 
 def test_the_mongo_pool_is_small_on_lambda() -> None:
     assert settings_with().mongodb_max_pool_size == 10
-    assert settings_with(AWS_LAMBDA_FUNCTION_NAME="api").mongodb_max_pool_size == 2
-    on_lambda = settings_with(AWS_LAMBDA_FUNCTION_NAME="api", MONGODB_MAX_POOL_SIZE="5")
+    assert settings_with(**ON_LAMBDA).mongodb_max_pool_size == 2
+    on_lambda = settings_with(**ON_LAMBDA, MONGODB_MAX_POOL_SIZE="5")
     assert on_lambda.mongodb_max_pool_size == 5
 
 
@@ -286,12 +294,14 @@ def test_local_runs_get_a_random_identifier_key_per_process() -> None:
 
 
 def test_eddsa_needs_no_jwt_secret_outside_local() -> None:
+    keys = {"JWT_SIGNING_KID": "k1", "JWT_PRIVATE_KEY": "pem", "JWT_PUBLIC_KEYS": '{"k1": "p"}'}
     settings = load_settings(
         {
             "APP_ENV": "prod",
             "JWT_ALGORITHM": "EdDSA",
             "EMAIL_FROM": SENDER,
             "IDENTIFIER_HMAC_KEY": IDENTIFIER_KEY,
+            **keys,
         }
     )
 
@@ -399,7 +409,7 @@ def test_tracing_is_off_and_metrics_are_off_by_default_outside_lambda() -> None:
 
 
 def test_on_lambda_metrics_default_to_emf_and_the_service_is_named_for_the_function() -> None:
-    settings = settings_with(AWS_LAMBDA_FUNCTION_NAME="auth-api-prod")
+    settings = settings_with(**{**ON_LAMBDA, "AWS_LAMBDA_FUNCTION_NAME": "auth-api-prod"})
 
     assert settings.metrics == "emf"
     assert settings.service_name == "auth-api-prod"

@@ -22,8 +22,8 @@ KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890
 OLD_KEY = "arn:aws:kms:eu-west-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef"
 PROD = {
     "APP_ENV": "prod",
-    "JWT_SECRET": "s" * 48,
-    "IDENTIFIER_HMAC_KEY": "i" * 48,
+    "JWT_SECRET": "q2Vx8Lr0aTz_kN4mPw7cYb1HdG9sJf3uE6iR5oXn-Q2vW8yA",
+    "IDENTIFIER_HMAC_KEY": "h8Tq3Vw1Ls6Np0Xc4Bz7Rm2Kd9Fy5Gj_Ue-Ai3Ho8Wt1Qn6Ev",
     "EMAIL_FROM": "no-reply@example.com",
     "MONGODB_URI": "mongodb://db.example.com",
 }
@@ -112,8 +112,9 @@ PROBE = """
 import json, sys
 from entrypoints.bootstrap import build_services
 from entrypoints.settings import load_settings
-env = {"APP_ENV": "prod", "JWT_SECRET": "s" * 48, "EMAIL_FROM": "a@example.com",
-       "IDENTIFIER_HMAC_KEY": "i" * 48,
+env = {"APP_ENV": "prod", "EMAIL_FROM": "a@example.com",
+       "JWT_SECRET": "q2Vx8Lr0aTz_kN4mPw7cYb1HdG9sJf3uE6iR5oXn-Q2vW8yA",
+       "IDENTIFIER_HMAC_KEY": "h8Tq3Vw1Ls6Np0Xc4Bz7Rm2Kd9Fy5Gj_Ue-Ai3Ho8Wt1Qn6Ev",
        "MONGODB_URI": "mongodb://127.0.0.1:9", "KMS_KEY_ID": sys.argv[1]}
 build_services(load_settings(env))
 heavy = ("botocore", "boto3")

@@ -190,8 +190,7 @@ export interface paths {
         /**
          * SignUp
          * @description Create an account (role `user`) and sign it in; a verification link is
-         *     emailed. 409 if the email is taken, 422 if the email or password breaks a rule,
-         *     429 with `Retry-After` when this client has opened too many accounts lately.
+         *     emailed. 409 if the email is taken, 422 if the email or password breaks a rule.
          */
         post: operations["signUp"];
         delete?: never;
@@ -282,10 +281,7 @@ export interface paths {
         post?: never;
         /**
          * DeleteUser
-         * @description Delete yourself, or anyone if you are an admin; their sessions end and their
-         *     tokens stop working. Deleting your own account needs `current_password`, and
-         *     `code` when two-factor is on (422 without, 401 if wrong, 429 after repeated
-         *     failures); an admin deleting someone else sends no body.
+         * @description Delete yourself, or anyone if you are an admin; their tokens stop working.
          */
         delete: operations["deleteUser"];
         options?: never;
@@ -294,10 +290,8 @@ export interface paths {
          * UpdateUser
          * @description Change `name`, `email` or (admins only) `role`. Send the `ETag` you read as
          *     `If-Match`: 428 without it, 412 if the user changed meanwhile. Changing your own
-         *     email needs `current_password`, and `code` when two-factor is on (422 without,
-         *     401 if wrong, 429 after repeated failures); the new address is unverified until
-         *     its link is followed, and the old one is told (429 when either address has had
-         *     too many emails lately). A role change ends every session of that user.
+         *     email needs `current_password` (422 without it, 401 if wrong); the new address
+         *     is unverified until its link is followed, and the old one is told.
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -354,9 +348,7 @@ export interface paths {
         /**
          * ChangePassword
          * @description Replace the password. Every session of the user ends and every access token
-         *     issued before stops working (sign in again). With two-factor on, `code` is
-         *     required too (422 without it). 401 if the current password or the code is wrong;
-         *     429 with `Retry-After` after repeated failures (shared with every re-authentication).
+         *     issued before stops working (sign in again). 401 if the current password is wrong.
          */
         post: operations["changePassword"];
         delete?: never;
@@ -546,11 +538,12 @@ export interface components {
         };
         /** ChangePasswordIn */
         ChangePasswordIn: {
-            /** @example 123456 */
-            code?: string;
-            /** @example correct horse battery staple */
+            /** @example velvet harbor quantum meadow */
             current_password: string;
-            /** @example correct horse battery staple */
+            /**
+             * @description 8 (by default 15) to 128 Unicode code points after NFC normalization; not only spaces or invisible characters, no control characters, not one character or a short group repeated, not a run such as abcd or 1234, not your email, name or the service's name, not a common or breached password or a small variation of one. A refusal is a 422 whose `errors` item carries the rule's `code`.
+             * @example velvet harbor quantum meadow
+             */
             new_password: string;
         };
         /** CodeIn */
@@ -560,11 +553,17 @@ export interface components {
         };
         /** CreateUserIn */
         CreateUserIn: {
-            /** @example ann@example.com */
+            /**
+             * @description Normalized before use, the same way everywhere: trimmed, NFKC, the domain as IDNA A-labels, the part before the @ lowercased and ASCII only (an internationalized one is refused, code `email_internationalized`); dots and +tags are kept. Accounts are unique on the normalized form.
+             * @example ann@example.com
+             */
             email: string;
             /** @example Ann Lovelace */
             name: string;
-            /** @example correct horse battery staple */
+            /**
+             * @description 8 (by default 15) to 128 Unicode code points after NFC normalization; not only spaces or invisible characters, no control characters, not one character or a short group repeated, not a run such as abcd or 1234, not your email, name or the service's name, not a common or breached password or a small variation of one. A refusal is a 422 whose `errors` item carries the rule's `code`.
+             * @example velvet harbor quantum meadow
+             */
             password: string;
             /**
              * @default user
@@ -572,20 +571,21 @@ export interface components {
              */
             role: "user" | "admin";
         };
-        /** DeleteUserIn */
-        DeleteUserIn: {
-            /** @example 123456 */
-            code?: string;
-            /** @example correct horse battery staple */
-            current_password?: string;
-        };
         /** EmailIn */
         EmailIn: {
-            /** @example ann@example.com */
+            /**
+             * @description Normalized before use, the same way everywhere: trimmed, NFKC, the domain as IDNA A-labels, the part before the @ lowercased and ASCII only (an internationalized one is refused, code `email_internationalized`); dots and +tags are kept. Accounts are unique on the normalized form.
+             * @example ann@example.com
+             */
             email: string;
         };
         /** FieldErrorOut */
         FieldErrorOut: {
+            /**
+             * @description The rule that failed, when the server names one: for passwords `too_short`, `too_long`, `control_characters`, `invisible`, `repetitive`, `sequence`, `context`, `common`, `common_variant`; for emails `email_invalid`, `email_internationalized`. Show `message`; use `code` to choose what to highlight.
+             * @example too_short
+             */
+            code?: string | null;
             field: string;
             message: string;
         };
@@ -597,17 +597,20 @@ export interface components {
         PasswordAndCodeIn: {
             /** @example 123456 */
             code: string;
-            /** @example correct horse battery staple */
+            /** @example velvet harbor quantum meadow */
             password: string;
         };
         /** PasswordIn */
         PasswordIn: {
-            /** @example correct horse battery staple */
+            /** @example velvet harbor quantum meadow */
             password: string;
         };
         /** PasswordResetConfirmIn */
         PasswordResetConfirmIn: {
-            /** @example correct horse battery staple */
+            /**
+             * @description 8 (by default 15) to 128 Unicode code points after NFC normalization; not only spaces or invisible characters, no control characters, not one character or a short group repeated, not a run such as abcd or 1234, not your email, name or the service's name, not a common or breached password or a small variation of one. A refusal is a 422 whose `errors` item carries the rule's `code`.
+             * @example velvet harbor quantum meadow
+             */
             new_password: string;
             token: string;
         };
@@ -643,18 +646,27 @@ export interface components {
         };
         /** SignInIn */
         SignInIn: {
-            /** @example ann@example.com */
+            /**
+             * @description Normalized before use, the same way everywhere: trimmed, NFKC, the domain as IDNA A-labels, the part before the @ lowercased and ASCII only (an internationalized one is refused, code `email_internationalized`); dots and +tags are kept. Accounts are unique on the normalized form.
+             * @example ann@example.com
+             */
             email: string;
-            /** @example correct horse battery staple */
+            /** @example velvet harbor quantum meadow */
             password: string;
         };
         /** SignUpIn */
         SignUpIn: {
-            /** @example ann@example.com */
+            /**
+             * @description Normalized before use, the same way everywhere: trimmed, NFKC, the domain as IDNA A-labels, the part before the @ lowercased and ASCII only (an internationalized one is refused, code `email_internationalized`); dots and +tags are kept. Accounts are unique on the normalized form.
+             * @example ann@example.com
+             */
             email: string;
             /** @example Ann Lovelace */
             name: string;
-            /** @example correct horse battery staple */
+            /**
+             * @description 8 (by default 15) to 128 Unicode code points after NFC normalization; not only spaces or invisible characters, no control characters, not one character or a short group repeated, not a run such as abcd or 1234, not your email, name or the service's name, not a common or breached password or a small variation of one. A refusal is a 422 whose `errors` item carries the rule's `code`.
+             * @example velvet harbor quantum meadow
+             */
             password: string;
         };
         /** SignUpOut */
@@ -696,11 +708,12 @@ export interface components {
         };
         /** UpdateUserIn */
         UpdateUserIn: {
-            /** @example 123456 */
-            code?: string;
-            /** @example correct horse battery staple */
+            /** @example velvet harbor quantum meadow */
             current_password?: string;
-            /** @example ann@example.com */
+            /**
+             * @description Normalized before use, the same way everywhere: trimmed, NFKC, the domain as IDNA A-labels, the part before the @ lowercased and ASCII only (an internationalized one is refused, code `email_internationalized`); dots and +tags are kept. Accounts are unique on the normalized form.
+             * @example ann@example.com
+             */
             email?: string;
             /** @example Ann Lovelace */
             name?: string;
@@ -1341,15 +1354,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemOut"];
                 };
             };
-            /** @description Too Many Requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemOut"];
-                };
-            };
             /** @description Service Unavailable */
             503: {
                 headers: {
@@ -1717,11 +1721,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["DeleteUserIn"] | null;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Request fulfilled, nothing follows */
             204: {
@@ -1766,26 +1766,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemOut"];
                 };
             };
-            /** @description Request Entity Too Large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemOut"];
-                };
-            };
             /** @description Unprocessable Entity */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemOut"];
-                };
-            };
-            /** @description Too Many Requests */
-            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1904,15 +1886,6 @@ export interface operations {
             };
             /** @description Precondition Required */
             428: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemOut"];
-                };
-            };
-            /** @description Too Many Requests */
-            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2077,15 +2050,6 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemOut"];
-                };
-            };
-            /** @description Too Many Requests */
-            429: {
                 headers: {
                     [name: string]: unknown;
                 };
