@@ -190,7 +190,8 @@ export interface paths {
         /**
          * SignUp
          * @description Create an account (role `user`) and sign it in; a verification link is
-         *     emailed. 409 if the email is taken, 422 if the email or password breaks a rule.
+         *     emailed. 409 if the email is taken, 422 if the email or password breaks a rule,
+         *     429 with `Retry-After` when this client has opened too many accounts lately.
          */
         post: operations["signUp"];
         delete?: never;
@@ -281,7 +282,10 @@ export interface paths {
         post?: never;
         /**
          * DeleteUser
-         * @description Delete yourself, or anyone if you are an admin; their tokens stop working.
+         * @description Delete yourself, or anyone if you are an admin; their sessions end and their
+         *     tokens stop working. Deleting your own account needs `current_password`, and
+         *     `code` when two-factor is on (422 without, 401 if wrong, 429 after repeated
+         *     failures); an admin deleting someone else sends no body.
          */
         delete: operations["deleteUser"];
         options?: never;
@@ -290,8 +294,10 @@ export interface paths {
          * UpdateUser
          * @description Change `name`, `email` or (admins only) `role`. Send the `ETag` you read as
          *     `If-Match`: 428 without it, 412 if the user changed meanwhile. Changing your own
-         *     email needs `current_password` (422 without it, 401 if wrong); the new address
-         *     is unverified until its link is followed, and the old one is told.
+         *     email needs `current_password`, and `code` when two-factor is on (422 without,
+         *     401 if wrong, 429 after repeated failures); the new address is unverified until
+         *     its link is followed, and the old one is told (429 when either address has had
+         *     too many emails lately). A role change ends every session of that user.
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -348,7 +354,9 @@ export interface paths {
         /**
          * ChangePassword
          * @description Replace the password. Every session of the user ends and every access token
-         *     issued before stops working (sign in again). 401 if the current password is wrong.
+         *     issued before stops working (sign in again). With two-factor on, `code` is
+         *     required too (422 without it). 401 if the current password or the code is wrong;
+         *     429 with `Retry-After` after repeated failures (shared with every re-authentication).
          */
         post: operations["changePassword"];
         delete?: never;
@@ -538,6 +546,8 @@ export interface components {
         };
         /** ChangePasswordIn */
         ChangePasswordIn: {
+            /** @example 123456 */
+            code?: string;
             /** @example velvet harbor quantum meadow */
             current_password: string;
             /**
@@ -570,6 +580,13 @@ export interface components {
              * @enum {string}
              */
             role: "user" | "admin";
+        };
+        /** DeleteUserIn */
+        DeleteUserIn: {
+            /** @example 123456 */
+            code?: string;
+            /** @example velvet harbor quantum meadow */
+            current_password?: string;
         };
         /** EmailIn */
         EmailIn: {
@@ -708,6 +725,8 @@ export interface components {
         };
         /** UpdateUserIn */
         UpdateUserIn: {
+            /** @example 123456 */
+            code?: string;
             /** @example velvet harbor quantum meadow */
             current_password?: string;
             /**
@@ -1354,6 +1373,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemOut"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemOut"];
+                };
+            };
             /** @description Service Unavailable */
             503: {
                 headers: {
@@ -1721,7 +1749,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DeleteUserIn"] | null;
+            };
+        };
         responses: {
             /** @description Request fulfilled, nothing follows */
             204: {
@@ -1766,8 +1798,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemOut"];
                 };
             };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemOut"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1886,6 +1936,15 @@ export interface operations {
             };
             /** @description Precondition Required */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2050,6 +2109,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
