@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import random
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,7 +12,17 @@ from adapters.mongo.errors import store_call
 from domain.auth import ThrottlePolicy, ThrottleState
 from domain.errors import StoreUnavailableError
 
-MAX_RACE_RETRIES = 8
+# Every round of compare-and-set lets one of the concurrent writers of a key through;
+# the others wait a random moment (spreading them out) and read again. A burst of
+# requests from one client on one key (its sign-up or sign-in counter) gets through
+# this many rounds before the store is reported as too contended (503).
+MAX_RACE_RETRIES = 64
+BACKOFF_SECONDS = 0.002
+
+
+async def _back_off(attempt: int) -> None:
+    if attempt:
+        await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * min(attempt, 8)))  # noqa: S311
 
 
 def _state(doc: dict[str, Any] | None) -> ThrottleState | None:
@@ -39,7 +51,8 @@ class MongoThrottleRepository:
     @store_call
     async def record_failure(self, key: str, now: datetime, window: timedelta) -> ThrottleState:
         collection = await self._throttles()
-        for _ in range(MAX_RACE_RETRIES):
+        for attempt in range(MAX_RACE_RETRIES):
+            await _back_off(attempt)
             doc = await collection.find_one({"_id": key})
             state = await self._count(collection, key, doc, now, window)
             if state is not None:
@@ -49,7 +62,8 @@ class MongoThrottleRepository:
     @store_call
     async def reserve_attempt(self, key: str, now: datetime, policy: ThrottlePolicy) -> int:
         collection = await self._throttles()
-        for _ in range(MAX_RACE_RETRIES):
+        for attempt in range(MAX_RACE_RETRIES):
+            await _back_off(attempt)
             doc = await collection.find_one({"_id": key})
             wait = policy.retry_after(_state(doc), now)
             if wait:

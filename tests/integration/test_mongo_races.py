@@ -178,6 +178,21 @@ class Gate:
             await self._opened.wait()
 
 
+class GatedInserts:
+    """The real user repository whose `add` waits at a gate first."""
+
+    def __init__(self, inner: Any, gate: Gate) -> None:
+        self._inner = inner
+        self._gate = gate
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def add(self, user: User) -> None:
+        await self._gate.wait()
+        await self._inner.add(user)
+
+
 class GatedUsers:
     """The real user repository whose `update` waits at a gate first."""
 
@@ -222,8 +237,22 @@ class GatedSessions:
 async def test_fifty_concurrent_sign_ups_of_one_email_create_exactly_one_user(
     make_api: MakeApi,
 ) -> None:
-    # Enough hashing slots and patience that no sign-up is turned away by the hasher.
-    api = await make_api(HASHER_MAX_CONCURRENCY="8", HASHER_QUEUE_TIMEOUT_SECONDS="60")
+    # Every sign-up waits at a gate just before its insert, so all of them have passed
+    # the use case's own "is it taken?" check on the same empty store and only the
+    # store's unique index can pick the winner. Enough hashing slots and patience that
+    # none is turned away by the hasher, and no per-client sign-up limit: all fifty
+    # come from this one test client.
+    gate = Gate(SIGN_UPS)
+
+    def rewire(services: Services) -> dict[str, Any]:
+        return {"users": GatedInserts(services.adapters.users, gate)}
+
+    api = await make_api(
+        rewire=rewire,
+        HASHER_MAX_CONCURRENCY="8",
+        HASHER_QUEUE_TIMEOUT_SECONDS="60",
+        SIGN_UPS_PER_CLIENT_PER_HOUR="1000",
+    )
     hasher: Any = api.services.adapters.hasher
     # One address, spelt three ways: the store sees one normalized email.
     spellings = ["race@example.com", "RACE@Example.com", "  Race@EXAMPLE.com "]
