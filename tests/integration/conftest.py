@@ -71,6 +71,7 @@ DEPLOYED = {
     "APP_ENV": "prod",
     "JWT_SECRET": "q2Vx8Lr0aTz_kN4mPw7cYb1HdG9sJf3uE6iR5oXn-Q2vW8yA",
     "EMAIL_FROM": "no-reply@example.com",
+    "IDENTIFIER_HMAC_KEY": "h8Tq3Vw1Ls6Np0Xc4Bz7Rm2Kd9Fy5Gj_Ue-Ai3Ho8Wt1Qn6Ev",
     "APP_STORAGE": "memory",
 }
 

@@ -56,6 +56,7 @@ def api() -> Iterator[Api]:
         "EMAIL_LINK_MIN_RESPONSE_MS": "0",
         "SIGN_IN_FREE_ATTEMPTS_PER_IP": "1000000",
         "SIGN_IN_FREE_ATTEMPTS_PER_ACCOUNT": "1000000",
+        "SIGN_UPS_PER_CLIENT_PER_HOUR": "100000",
     }
     outbox = InMemoryEmailSender()
     services = build_services(load_settings(env), hasher=PlainPasswordHasher(), email=outbox)

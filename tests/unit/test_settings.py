@@ -23,6 +23,8 @@ ON_LAMBDA = {
     "APP_ENV": "prod",
     "EMAIL_FROM": SENDER,
     "MONGODB_URI": "mongodb://db.example.com",
+    "IDENTIFIER_HMAC_KEY": IDENTIFIER_KEY,
+    "KMS_KEY_ID": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 }
 
 

@@ -22,7 +22,12 @@ from tests.fakes import PlainPasswordHasher
 pytestmark = pytest.mark.unit
 
 SECRET = secrets.token_urlsafe(48)
-PROD = {"APP_ENV": "prod", "JWT_SECRET": SECRET, "EMAIL_FROM": "no-reply@example.com"}
+PROD = {
+    "APP_ENV": "prod",
+    "JWT_SECRET": SECRET,
+    "EMAIL_FROM": "no-reply@example.com",
+    "IDENTIFIER_HMAC_KEY": secrets.token_urlsafe(48),
+}
 TEST = {"APP_ENV": "test", "JWT_SECRET": "t" * 48}
 
 
