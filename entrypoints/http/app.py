@@ -14,10 +14,12 @@ from entrypoints.http.auth import AuthController
 from entrypoints.http.dependencies import provide_client
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.health import HealthController
+from entrypoints.http.json_body import JsonRequest
 from entrypoints.http.middleware import add_security_headers
 from entrypoints.http.openapi import StrictStructSchemaPlugin
 from entrypoints.http.options import fix_allow_header
 from entrypoints.http.recovery import RecoveryController
+from entrypoints.http.request_target import guard_request_target
 from entrypoints.http.static import frontend_routes
 from entrypoints.http.telemetry import instrument
 from entrypoints.http.users import UsersController
@@ -63,9 +65,13 @@ def create_app(services: Services) -> Litestar:
         plugins=[StrictStructSchemaPlugin()],
         openapi_config=openapi_config(),
         request_max_body_size=services.settings.max_body_bytes,
+        request_class=JsonRequest,
         on_shutdown=[services.close],
         logging_config=None,
         debug=False,
     )
-    # Request span, access log line and request metrics, around everything (404s too).
-    return instrument(app, services.adapters.tracer, services.adapters.metrics)
+    # Non-canonical paths never reach the router; then, around everything (their 404s
+    # too), the request span, access log line and request metrics.
+    return instrument(
+        guard_request_target(app), services.adapters.tracer, services.adapters.metrics
+    )
