@@ -5,13 +5,13 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.bootstrap import Services
 from entrypoints.http.account import AccountController, AuditController
 from entrypoints.http.auth import AuthController
 from entrypoints.http.dependencies import provide_client
+from entrypoints.http.docs import SelfHostedScalar
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.health import HealthController
 from entrypoints.http.json_body import JsonRequest
@@ -20,21 +20,28 @@ from entrypoints.http.openapi import StrictStructSchemaPlugin
 from entrypoints.http.options import fix_allow_header
 from entrypoints.http.recovery import RecoveryController
 from entrypoints.http.request_target import guard_request_target
-from entrypoints.http.static import frontend_routes
+from entrypoints.http.static import frontend_dir, frontend_routes
 from entrypoints.http.telemetry import instrument
 from entrypoints.http.users import UsersController
 
 API_VERSION = "1.0.0"
+# Deployed stages sit behind CloudFront, which serves the site's /schema/assets/ itself.
+DEPLOYED = frozenset({"dev", "prod"})
 
 
-def openapi_config() -> OpenAPIConfig:
+def openapi_config(environment: str) -> OpenAPIConfig:
+    site = frontend_dir()
+    docs = SelfHostedScalar(
+        assets=site / "schema" / "assets" if site is not None else None,
+        hosted=environment in DEPLOYED,
+    )
     return OpenAPIConfig(
         title="Serverless Auth API",
         version=API_VERSION,
         description="Sign-up, sign-in with optional two-factor, refresh-token rotation, "
         "email verification, password reset, sessions, audit trail and user management.",
         path="/schema",
-        render_plugins=[ScalarRenderPlugin()],
+        render_plugins=[docs],
         use_handler_docstrings=True,
         components=Components(
             security_schemes={
@@ -63,7 +70,7 @@ def create_app(services: Services) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[add_security_headers, fix_allow_header],
         plugins=[StrictStructSchemaPlugin()],
-        openapi_config=openapi_config(),
+        openapi_config=openapi_config(services.settings.environment),
         request_max_body_size=services.settings.max_body_bytes,
         request_class=JsonRequest,
         on_shutdown=[services.close],
