@@ -12,6 +12,7 @@ from entrypoints.http.account import AccountController, AuditController
 from entrypoints.http.auth import AuthController
 from entrypoints.http.dependencies import provide_client
 from entrypoints.http.docs import SelfHostedScalar
+from entrypoints.http.early_checks import with_early_checks
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.health import HealthController
 from entrypoints.http.json_body import JsonRequest
@@ -19,7 +20,6 @@ from entrypoints.http.middleware import add_security_headers
 from entrypoints.http.openapi import StrictStructSchemaPlugin
 from entrypoints.http.options import fix_allow_header
 from entrypoints.http.recovery import RecoveryController
-from entrypoints.http.request_target import guard_request_target
 from entrypoints.http.static import frontend_dir, frontend_routes
 from entrypoints.http.telemetry import instrument
 from entrypoints.http.users import UsersController
@@ -77,8 +77,6 @@ def create_app(services: Services) -> Litestar:
         logging_config=None,
         debug=False,
     )
-    # Non-canonical paths never reach the router; then, around everything (their 404s
-    # too), the request span, access log line and request metrics.
-    return instrument(
-        guard_request_target(app), services.adapters.tracer, services.adapters.metrics
-    )
+    # Malformed request lines and framing never reach the router; then, around everything
+    # (their answers too), the request span, access log line and request metrics.
+    return instrument(with_early_checks(app), services.adapters.tracer, services.adapters.metrics)

@@ -240,3 +240,86 @@ async def test_the_same_code_in_ascii_digits_still_works(api: Api) -> None:
     response = await api.send("POST", "/api/v1/users/me/two-factor/disable", body, [bearer(world)])
 
     assert response.status == 204, response.body
+
+
+# --- headers -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "length",
+    [b"1" * 5000, b"\xb2", "\uff11\uff12".encode(), b"-1", b"1e3", b"0x10", b" "],
+    ids=repr,
+)
+async def test_an_odd_content_length_is_a_400(api: Api, length: bytes) -> None:
+    response = await api.send(
+        "POST",
+        "/api/v1/auth/sign-in",
+        b'{"email":"a@example.com","password":"x"}',
+        [(b"content-length", length)],
+    )
+
+    assert_problem(response, 400)
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        b"Bearer \xff\xfe",
+        b"Bearer " + b"A" * 10_000,
+        b"Bearer a.b.c\x00",
+        b"\xe9",
+        b"Bearer  ",
+        b"Basic YTpi",
+    ],
+    ids=repr,
+)
+async def test_an_odd_authorization_is_a_401(api: Api, authorization: bytes) -> None:
+    response = await api.send(
+        "GET", "/api/v1/users/me", headers=[(b"authorization", authorization)]
+    )
+
+    assert_problem(response, 401)
+
+
+@pytest.mark.parametrize("value", [b"\xff", b"COOKIE", b"cookie\x00", b"x" * 5000], ids=repr)
+async def test_an_odd_transport_header_is_a_422(api: Api, value: bytes) -> None:
+    response = await api.send(
+        "POST",
+        "/api/v1/auth/refresh",
+        b'{"refresh_token":"x"}',
+        [(b"x-refresh-token-transport", value)],
+    )
+
+    assert_problem(response, 422)
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        b"refresh_token=\xff\xfe",
+        b"refresh_token=" + b"x" * 5000,
+        b"refresh_token",
+        b"=;;=",
+        b"\x00",
+    ],
+    ids=repr,
+)
+async def test_an_odd_refresh_cookie_is_refused_without_a_server_error(
+    api: Api, cookie: bytes
+) -> None:
+    response = await api.send(
+        "POST",
+        "/api/v1/auth/refresh",
+        headers=[(b"x-refresh-token-transport", b"cookie"), (b"cookie", cookie)],
+    )
+
+    assert response.status in {401, 422}, response.body
+    assert_problem(response, response.status)
+
+
+@pytest.mark.parametrize("request_id", [b"\xff", b"a\r\nb", b"x" * 5000, b"\x00"], ids=repr)
+async def test_an_odd_request_id_is_replaced(api: Api, request_id: bytes) -> None:
+    response = await api.send("GET", "/health", headers=[(b"x-request-id", request_id)])
+
+    assert response.status == 200
+    assert response.header(b"x-request-id") not in {request_id, None}
