@@ -4,9 +4,9 @@ Litestar's Scalar plugin loads `@scalar/api-reference@latest` and a stylesheet f
 public CDN, unpinned and without integrity, on the origin of the refresh cookie. Here the
 page loads the Scalar bundle pinned in frontend/package.json, which the frontend build
 copies to `out/schema/assets/` (frontend/scripts/docs-assets.mjs): the app serves it from
-there locally, CloudFront from the site's bucket when deployed. The page has no inline
-script but one allowed by its hash (its configuration is in data attributes) and a policy
-of its own: scripts and connections to this origin only. Without the asset the page says
+there locally, CloudFront from the site's bucket when deployed. The page's configuration
+is in data attributes; its one inline script is allowed by its hash, under a policy of
+its own: scripts and connections to this origin only. Without the asset the page says
 how to build it.
 """
 
@@ -30,7 +30,7 @@ from entrypoints.http.middleware import PAGE_POLICY_STATE
 
 ASSETS = "/assets"  # under the OpenAPI router's `/schema`
 SCRIPT = "api-reference.js"
-ASSET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # one segment, no dot file
 MEDIA_TYPES = {".js": "text/javascript", ".txt": "text/plain"}  # Litestar adds the charset
 # Scalar's options: no web fonts from its CDN, no telemetry, none of the links and
 # buttons to Scalar's hosted services (developer tools, SDK generation, agent).
@@ -115,7 +115,7 @@ class SelfHostedScalar(OpenAPIRenderPlugin):
 
         @get(f"{ASSETS}/{{file:str}}", name="docs-asset", sync_to_thread=False)
         def asset(file: FromPath[str]) -> File:
-            found = assets / file if assets is not None and ASSET_NAME.match(file) else None
+            found = assets / file if assets is not None and ASSET_NAME.fullmatch(file) else None
             if found is None or found.suffix not in MEDIA_TYPES or not found.is_file():
                 raise NotFoundException
             # The name does not change with the version: revalidate (ETag, Last-Modified).
