@@ -15,6 +15,7 @@ from typing import Any
 
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
+from mangum.types import Receive, Scope, Send
 
 from entrypoints.settings import SettingsError
 from observability.context import lambda_invocation
@@ -45,7 +46,26 @@ def _build() -> Mangum:
     app = create_app(services)
     # Problem bodies are text too; without this Mangum base64-encodes them.
     text_types = [*DEFAULT_TEXT_MIME_TYPES, "application/problem+json"]
-    return Mangum(app, lifespan="off", text_mime_types=text_types)  # type: ignore[arg-type]
+    return Mangum(with_raw_path(app), lifespan="off", text_mime_types=text_types)
+
+
+def with_raw_path(app: Any) -> Any:
+    """Mangum percent-decodes the event's path and sends no `raw_path`, so `/api%2Fv1/...`
+    would reach the app as `/api/v1/...`. The path as API Gateway passed it on (encoded
+    for REST APIs and Function URLs; HTTP APIs decode it themselves) goes in `raw_path`,
+    where the app's canonical-path check sees encoded separators. Set in front of the
+    app's own handler, so Mangum still holds the Litestar app itself."""
+    inner = app.asgi_handler
+
+    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        event = scope.get("aws.event") or {}
+        raw = event.get("rawPath") if event.get("version") == "2.0" else event.get("path")
+        if scope.get("raw_path") is None and isinstance(raw, str):
+            scope["raw_path"] = raw.encode()
+        await inner(scope, receive, send)
+
+    app.asgi_handler = asgi
+    return app
 
 
 def _strip_stage(event: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,10 @@ still listed, and the public keys are published as a JWKS.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -27,6 +30,28 @@ REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "sid"]
 MIN_HS256_SECRET_BYTES = 32
 SUPPORTED_ALGORITHMS = ("HS256", "EdDSA")
 VERIFIED_CACHE_SIZE = 4096
+# A JWS compact segment as RFC 7515 §2 writes it: base64url without padding.
+SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def is_canonical_jws(token: str) -> bool:
+    """Three segments, each exactly as base64url encodes its bytes: no padding, no
+    character outside the alphabet (whitespace, `+`, `/`), no set unused trailing bits.
+    pyjwt's decoder ignores all of these, so `token + "="` would verify as a second,
+    distinct token text."""
+    segments = token.split(".")
+    if len(segments) != 3:
+        return False
+    for segment in segments:
+        if not SEGMENT.fullmatch(segment):
+            return False
+        try:
+            decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        except (binascii.Error, ValueError):
+            return False  # a length no encoding has (4n + 1)
+        if base64.urlsafe_b64encode(decoded).rstrip(b"=") != segment.encode():
+            return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +173,10 @@ class JwtTokenIssuer:
 
     def _verify_fully(self, token: str) -> tuple[AccessClaims, float, float]:
         config = self._config
+        # Before pyjwt, which would accept non-canonical spellings. Only tokens that pass
+        # enter the cache, so a cached text is always a canonical one.
+        if not is_canonical_jws(token):
+            raise AuthenticationError
         try:
             # HS256 has one key: decode once and check the verified header. EdDSA needs
             # the (unverified) header first, to pick the key named by `kid`.

@@ -25,7 +25,9 @@ class PyOtpOneTimePasswords:
         return pyotp.TOTP(secret).provisioning_uri(name=account, issuer_name=issuer)
 
     def matching_step(self, secret: str, code: str, now: datetime) -> int | None:
-        if not (len(code) == 6 and code.isdigit()):
+        # isdigit() alone takes fullwidth or Arabic-Indic digits, and compare_digest then
+        # raises on the non-ASCII string.
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
             return None
         totp = pyotp.TOTP(secret)
         step = totp.timecode(now)

@@ -11,7 +11,8 @@ from application.ports.one_time_passwords import OneTimePasswords
 from domain.errors import InvalidCodeError
 from domain.two_factor import TotpFactor
 
-TOTP_CODE = re.compile(r"^\d{6}$")
+# ASCII digits: `\d` alone also matches fullwidth or Arabic-Indic ones, which no app shows.
+TOTP_CODE = re.compile(r"^[0-9]{6}$")
 MAX_CODE_LENGTH = 64
 
 

@@ -56,7 +56,9 @@ def problem(
         title=HTTPStatus(status).phrase,
         status=status,
         detail=detail,
-        instance=request.url.path if request is not None else None,
+        # The path as routed, not `request.url`: building that decodes the query string,
+        # which may not be UTF-8.
+        instance=str(request.scope["path"]) if request is not None else None,
         errors=errors,
     )
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)

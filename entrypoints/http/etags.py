@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from domain.users import User
+
+# As `etag_of` writes it: ASCII digits (isdigit() also takes superscripts, int() also
+# fullwidth digits), no leading zero, few enough for 64 bits (int() refuses 5,000).
+VERSION = re.compile(r"0|[1-9][0-9]{0,17}")
 
 
 def _id_tag(user_id: str) -> str:
@@ -18,7 +23,8 @@ def etag_of(user: User) -> str:
 def version_from_if_match(header: str, user_id: str) -> int | None:
     """The version named by an `If-Match` for this user, or None if no tag matches it.
 
-    Weak tags never match (If-Match uses strong comparison, RFC 9110 §13.1.1).
+    Weak tags never match (If-Match uses strong comparison, RFC 9110 §13.1.1), nor do
+    versions spelled other than as we write them.
     """
     wanted = _id_tag(user_id)
     for raw in header.split(","):
@@ -26,6 +32,6 @@ def version_from_if_match(header: str, user_id: str) -> int | None:
         if len(tag) < 2 or not (tag.startswith('"') and tag.endswith('"')):
             continue
         version, _, id_tag = tag[1:-1].partition("-")
-        if id_tag == wanted and version.isdigit():
+        if id_tag == wanted and VERSION.fullmatch(version):
             return int(version)
     return None

@@ -23,8 +23,9 @@ API_HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-frame-options", b"DENY"),
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
 ]
-# The interactive API docs load scripts and styles, so they do not get the strict CSP.
-DOCS_PREFIX = "/schema"
+# A handler that renders a page with a policy of its own (the API reference, docs.py)
+# puts it in the scope's state under this key; it replaces the strict one.
+PAGE_POLICY_STATE = "content_security_policy"
 
 # Pages of the built frontend (`static.py`, routes marked with this `opt`) run scripts,
 # load styles and call the API on their own origin. Next's static export inlines its
@@ -77,13 +78,10 @@ def request_id_of(scope: Scope) -> str:
 async def add_security_headers(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.start":
         return
-    if scope["path"].startswith(DOCS_PREFIX):
-        extra = COMMON_HEADERS
-    elif _is_frontend(scope):
-        extra = COMMON_HEADERS + FRONTEND_HEADERS
-    else:
-        extra = COMMON_HEADERS + API_HEADERS
+    extra = COMMON_HEADERS + (FRONTEND_HEADERS if _is_frontend(scope) else API_HEADERS)
     headers = list(message.get("headers", []))
+    if policy := scope.get("state", {}).get(PAGE_POLICY_STATE):
+        headers.append((b"content-security-policy", str(policy).encode()))
     present = {name.lower() for name, _ in headers}
     headers.extend(h for h in extra if h[0] not in present)
     headers.append((REQUEST_ID_HEADER, request_id_of(scope).encode()))

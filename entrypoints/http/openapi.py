@@ -17,8 +17,9 @@ from entrypoints.http.schemas import ProblemOut
 
 PROBLEM_JSON = "application/problem+json"
 
-# Statuses every route with a JSON body can answer with.
-BODY = (400, 413, 422)
+# Statuses every route with a JSON body can answer with: malformed (400), too large
+# (413), not sent as JSON (415), invalid (422).
+BODY = (400, 413, 415, 422)
 
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
