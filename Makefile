@@ -75,7 +75,7 @@ deploy: frontend synth ## Check the account, deploy the synthesized stack (AWS c
 
 frontend: ## Build the web app into frontend/out (served at / by `make run`; skipped without npm)
 ifeq ($(NPM),)
-	@echo "npm not found: skipping the frontend build. 'make run' will serve only the API (and its docs at /schema); install Node.js >= 20 for the web app."
+	@echo "npm not found: skipping the frontend build. 'make run' will serve only the API (its schema at /schema/openapi.json; the interactive reference needs the build); install Node.js >= 20 for the web app."
 else
 	@$(MAKE) --no-print-directory frontend/out/index.html
 endif
