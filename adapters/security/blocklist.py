@@ -37,7 +37,10 @@ class SortedLines:
     def __contains__(self, line: object) -> bool:
         if not isinstance(line, str) or "\n" in line:
             return False
-        needle, data = line.encode(), self._data
+        try:
+            needle, data = line.encode(), self._data
+        except UnicodeEncodeError:  # a lone surrogate: no line of a UTF-8 file holds it
+            return False
         low, high = 0, len(data)  # the answer's line starts within [low, high)
         while low < high:
             middle = (low + high) // 2
