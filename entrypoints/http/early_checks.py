@@ -29,10 +29,19 @@ from entrypoints.http.errors import problem
 # `%2F`, `%2E` (any case) and `%5C` (a backslash, a separator to some proxies).
 ENCODED_SEPARATOR = re.compile(r"%(?:2[fFeE]|5[cC])")
 CONTENT_LENGTH = re.compile(rb"[0-9]{1,18}")
+# What every non-canonical spelling contains; most paths have none of it, and one scan
+# in C settles them (these checks run before every request).
+SUSPECT = re.compile(r"//|/\.|%")
+RAW_SUSPECT = re.compile(rb"//|/\.|%|\?")
+CONTENT_LENGTH_NAME = b"content-length"
 
 
 def is_canonical(path: str) -> bool:
-    if not path.startswith("/") or ENCODED_SEPARATOR.search(path):
+    if not path.startswith("/"):
+        return False
+    if SUSPECT.search(path) is None:
+        return True
+    if ENCODED_SEPARATOR.search(path):
         return False
     segments = path[1:].split("/")
     if segments[-1] == "":  # `/` and `/sign-in/`: a trailing slash is allowed
@@ -43,6 +52,8 @@ def is_canonical(path: str) -> bool:
 def _raw_path_is_canonical(raw_path: Any) -> bool:
     if not isinstance(raw_path, bytes):
         return True  # not given: `path` is all there is
+    if raw_path.startswith(b"/") and raw_path.isascii() and RAW_SUSPECT.search(raw_path) is None:
+        return True
     # The query is not part of it, but Litestar's test client leaves it on.
     path = raw_path.split(b"?", 1)[0]
     return path.isascii() and is_canonical(path.decode("ascii"))
@@ -50,7 +61,12 @@ def _raw_path_is_canonical(raw_path: Any) -> bool:
 
 def _content_length_is_plain(headers: Any) -> bool:
     """At most one value (or several equal ones, RFC 9110 §8.6), digits only."""
-    values = {value for name, value in headers if name.lower() == b"content-length"}
+    size = len(CONTENT_LENGTH_NAME)
+    values = {
+        value
+        for name, value in headers
+        if len(name) == size and name.lower() == CONTENT_LENGTH_NAME
+    }
     return not values or (len(values) == 1 and bool(CONTENT_LENGTH.fullmatch(values.pop())))
 
 
