@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.aws import error_code
 from entrypoints.settings import SettingsError
 
 
@@ -108,8 +109,7 @@ def _secrets_manager_fetch() -> Fetch:
         try:
             response = clients[region].get_secret_value(SecretId=arn)
         except Exception as exc:  # botocore's errors; the message may quote the request
-            error = getattr(exc, "response", None) or {}
-            raise SecretReadError(error.get("Error", {}).get("Code", type(exc).__name__)) from None
+            raise SecretReadError(error_code(exc)) from None
         value = response.get("SecretString")
         if not isinstance(value, str) or not value:
             raise SecretReadError("no SecretString")

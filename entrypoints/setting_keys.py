@@ -20,42 +20,40 @@ GENERATE = "generate one with `python -c 'import secrets; print(secrets.token_ur
 
 
 def jwt_secret(env: Mapping[str, str], algorithm: str, local: bool) -> str:
-    secret = env.get("JWT_SECRET", "")
     if algorithm != "HS256":
-        return secret
-    if not secret:
-        if not local:
-            raise SettingsError("JWT_SECRET: required outside local development (≥ 32 bytes)")
-        # Local runs get a fresh random secret: tokens die with the process, which is fine.
-        return secrets.token_urlsafe(48)
-    if len(secret.encode()) < MIN_HS256_SECRET_BYTES:
-        raise SettingsError(
-            f"JWT_SECRET: must be at least {MIN_HS256_SECRET_BYTES} bytes (256 bits)"
-        )
-    problem = None if local else secret_problem(secret)
-    if problem:
-        raise SettingsError(f"JWT_SECRET: {problem}, which a generated secret does not; {GENERATE}")
-    return secret
+        return env.get("JWT_SECRET", "")
+    # Local runs get a fresh random secret: tokens die with the process, which is fine.
+    return _secret(env, "JWT_SECRET", MIN_HS256_SECRET_BYTES, local)
 
 
 def identifier_key(env: Mapping[str, str], local: bool) -> str:
-    key = env.get("IDENTIFIER_HMAC_KEY", "")
-    if not key:
+    # Local runs: throttle counters and audit pseudonyms start afresh with the process.
+    return _secret(
+        env,
+        "IDENTIFIER_HMAC_KEY",
+        MIN_IDENTIFIER_KEY_BYTES,
+        local,
+        also=", or IDENTIFIER_HMAC_KEY_SECRET_ARN",
+    )
+
+
+def _secret(env: Mapping[str, str], name: str, minimum: int, local: bool, also: str = "") -> str:
+    """A secret setting: required outside local runs (where a random one stands in for
+    the process), at least `minimum` bytes, and outside local runs not a value that
+    looks typed by hand (a placeholder, one repeated character)."""
+    value = env.get(name, "")
+    if not value:
         if not local:
             raise SettingsError(
-                "IDENTIFIER_HMAC_KEY: required outside local development "
-                f"(≥ {MIN_IDENTIFIER_KEY_BYTES} bytes, or IDENTIFIER_HMAC_KEY_SECRET_ARN)"
+                f"{name}: required outside local development (≥ {minimum} bytes{also})"
             )
-        # Local runs: throttle counters and audit pseudonyms start afresh with the process.
         return secrets.token_urlsafe(48)
-    if len(key.encode()) < MIN_IDENTIFIER_KEY_BYTES:
-        raise SettingsError(
-            f"IDENTIFIER_HMAC_KEY: must be at least {MIN_IDENTIFIER_KEY_BYTES} bytes (256 bits)"
-        )
-    problem = None if local else secret_problem(key)
+    if len(value.encode()) < minimum:
+        raise SettingsError(f"{name}: must be at least {minimum} bytes (256 bits)")
+    problem = None if local else secret_problem(value)
     if problem:
-        raise SettingsError(f"IDENTIFIER_HMAC_KEY: {problem}; {GENERATE}")
-    return key
+        raise SettingsError(f"{name}: {problem}, which a generated secret does not; {GENERATE}")
+    return value
 
 
 def secrets_at_rest(

@@ -7,6 +7,7 @@ import logging
 import threading
 from typing import Any
 
+from adapters.aws import error_code
 from application.ports.email_sender import EmailDeliveryError, EmailMessage
 
 logger = logging.getLogger("email.ses")
@@ -45,7 +46,7 @@ class SesEmailSender:
         try:
             response = await asyncio.to_thread(self._send_sync, request)
         except Exception as exc:
-            code = _error_code(exc)
+            code = error_code(exc)
             logger.warning(
                 "email_delivery_failed",
                 extra={"error_type": type(exc).__name__, "error_code": code},
@@ -97,13 +98,3 @@ class SesEmailSender:
                 )
                 self._client = boto3.client("sesv2", region_name=self._region, config=config)
             return self._client
-
-
-def _error_code(exc: Exception) -> str:
-    """The AWS error code (`MessageRejected`, `Throttling`...), else the class name."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        error = response.get("Error")
-        if isinstance(error, dict) and isinstance(error.get("Code"), str):
-            return str(error["Code"])
-    return type(exc).__name__

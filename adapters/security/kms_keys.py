@@ -17,6 +17,7 @@ import asyncio
 import threading
 from typing import Any
 
+from adapters.aws import error_code
 from adapters.security.sealing import (
     DATA_KEY_BYTES,
     DataKey,
@@ -68,7 +69,7 @@ class KmsKeyWrapper:
         try:
             response = await asyncio.to_thread(self._call_sync, operation, request)
         except Exception as exc:
-            code = _error_code(exc)
+            code = error_code(exc)
             if code in UNREADABLE:
                 raise SecretUnreadableError(f"KMS {operation}: {code}") from None
             raise KeyServiceError(f"KMS {operation}: {code}") from None
@@ -100,13 +101,3 @@ def _region(key_arn: str) -> str | None:
     # arn:aws:kms:<region>:<account>:key/<id>
     parts = key_arn.split(":")
     return parts[3] if len(parts) > 3 and parts[0] == "arn" else None
-
-
-def _error_code(exc: Exception) -> str:
-    """The AWS error code (`AccessDeniedException`...), else the exception's class name."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        error = response.get("Error")
-        if isinstance(error, dict) and isinstance(error.get("Code"), str):
-            return str(error["Code"])
-    return type(exc).__name__
