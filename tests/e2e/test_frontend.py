@@ -82,7 +82,19 @@ def test_sign_up_sign_out_and_sign_in(tab: Watched, api: httpx.Client) -> None:
     expect(alert_in(page)).to_contain_text("Please correct the fields marked below.")
     expect(page.locator("#sign-up-email-error")).to_be_visible()
 
+    # The API's password rules (NIST SP 800-63B-4): the page says which one failed.
     page.get_by_label("Email").fill(email)
+    for weak, rule in [
+        ("password12345678", "too common or known from data breaches"),
+        ("a" * 20, "Avoid repeating one character"),
+    ]:
+        page.get_by_label("Password", exact=True).fill(weak)
+        page.get_by_label("Repeat the password").fill(weak)
+        page.get_by_role("button", name="Create account").click()
+        expect(page.locator("#sign-up-password-error")).to_contain_text(rule)
+    page.get_by_label("Password", exact=True).fill(STRONG_PASSWORD)
+    page.get_by_label("Repeat the password").fill(STRONG_PASSWORD)
+
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(re.compile(r"/profile/$"))
     expect(page.get_by_test_id("profile-name")).to_have_text("Ann Lovelace")
