@@ -10,8 +10,9 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from domain.errors import DomainError, InvalidInputError
 from entrypoints.settings import STORAGES, Settings, SettingsError, load_settings
@@ -138,43 +139,51 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _db_init(args: argparse.Namespace) -> int:
-    from adapters.mongo.connection import MongoConnection, ensure_indexes
-    from entrypoints.bootstrap import build_services
+    from adapters.mongo.connection import ensure_indexes
 
-    with _store(args.storage) as settings:
-        mongo = build_services(settings).adapters.mongo
-        if not isinstance(mongo, MongoConnection):
-            print("nothing to initialise: the memory store has no indexes", file=sys.stderr)
-            return 0
+    async def init(db: Any) -> list[str]:
+        await ensure_indexes(db)
+        return ["indexes ensured"]
 
-        async def init() -> None:
-            await ensure_indexes(await mongo.database())
-            await mongo.close()
-
-        asyncio.run(init())
-    print("indexes ensured")
-    return 0
+    return _on_database(
+        args.storage, init, "nothing to initialise: the memory store has no indexes"
+    )
 
 
 def _db_migrate(args: argparse.Namespace) -> int:
-    from adapters.mongo.connection import MongoConnection
     from adapters.mongo.migrations import migrate_emails
+
+    async def migrate(db: Any) -> list[str]:
+        return (await migrate_emails(db)).lines()
+
+    return _on_database(
+        args.storage, migrate, "nothing to migrate: the memory store holds no older documents"
+    )
+
+
+def _on_database(
+    storage: str | None, task: Callable[[Any], Awaitable[list[str]]], memory_note: str
+) -> int:
+    """Run `task` on the configured MongoDB database and print the lines it returns; with
+    the memory store there is no database: say `memory_note` instead."""
+    from adapters.mongo.connection import MongoConnection
     from entrypoints.bootstrap import build_services
 
-    with _store(args.storage) as settings:
+    with _store(storage) as settings:
         mongo = build_services(settings).adapters.mongo
         if not isinstance(mongo, MongoConnection):
-            print("nothing to migrate: the memory store holds no older documents", file=sys.stderr)
+            print(memory_note, file=sys.stderr)
             return 0
 
-        async def migrate() -> list[str]:
+        async def run() -> list[str]:
             try:
-                return (await migrate_emails(await mongo.database())).lines()
+                return await task(await mongo.database())
             finally:
                 await mongo.close()
 
-        for line in asyncio.run(migrate()):
-            print(line)
+        lines = asyncio.run(run())
+    for line in lines:
+        print(line)
     return 0
 
 
