@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.audit.auditor import Auditor
+from application.auth.email_links import address_key
 from application.auth.one_time_tokens import OneTimeTokens
 from application.auth.sessions import SessionIssuer, TokenPair
 from application.context import NO_CLIENT, ClientInfo
@@ -31,11 +32,7 @@ log = logging.getLogger("auth.sign_in")
 def account_throttle_key(pseudonyms: Pseudonyms, email: str) -> str:
     """The sign-in counter of an address: keyed by its pseudonym, since whatever the
     client typed (maybe a password, in the email field) must not be stored readable."""
-    return "acct:" + email_pseudonym(pseudonyms, email)
-
-
-def email_pseudonym(pseudonyms: Pseudonyms, email: str) -> str:
-    return pseudonyms.of("email", email.strip().lower())
+    return address_key(pseudonyms, "acct", email)
 
 
 @dataclass(frozen=True, slots=True)
