@@ -70,8 +70,8 @@ class UpdateUser:
         changes: dict[str, object] = {}
         if command.name is not None:
             changes["name"] = normalize_name(command.name)
-        if command.email is not None and Email(command.email) != target.email:
-            new_email = Email(command.email)
+        new_email = None if command.email is None else Email(command.email)
+        if new_email is not None and new_email != target.email:
             if target.id == command.actor.id:
                 proof = Proof(command.current_password, command.code)
                 code = await self._checks.reauthenticate(
