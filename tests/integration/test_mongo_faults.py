@@ -149,8 +149,12 @@ def bearer(tokens: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
-def assert_unavailable(result: Timed, what: str) -> None:
-    """A 503 problem with Retry-After, in time, telling nothing about the driver."""
+def assert_unavailable(result: Timed, what: str, *, in_time: bool = True) -> None:
+    """A 503 problem with Retry-After, in time, telling nothing about the driver.
+
+    `in_time=False` where the request's own clock includes a wait that is not the
+    store's (a queue for the hasher): there the bound would measure the machine's load.
+    """
     response = result.response
     assert response.status_code == 503, f"{what}: {response.status_code} {response.text}"
     assert response.headers["content-type"].startswith(PROBLEM_JSON), what
@@ -160,7 +164,8 @@ def assert_unavailable(result: Timed, what: str) -> None:
     assert body["type"] == "/problems/store-unavailable", what
     for leak in ("pymongo", "motor", "Timeout:", "Topology", "127.0.0.1"):
         assert leak not in response.text, what
-    assert result.seconds <= MAX_SECONDS_TO_503, f"{what}: 503 after {result.seconds:.2f} s"
+    if in_time:
+        assert result.seconds <= MAX_SECONDS_TO_503, f"{what}: 503 after {result.seconds:.2f} s"
 
 
 async def until_ok(request: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
@@ -240,7 +245,9 @@ async def test_sign_ups_cut_off_by_a_crash_leave_no_half_created_user(
     assert set(outcomes.values()) == {201, 503}, outcomes
     for email, result in results.items():
         if result.response.status_code == 503:
-            assert_unavailable(result, f"sign-up of {email}")
+            # Queued sign-ups waited for the hasher before they met the dead store;
+            # the time to a 503 is the other tests' subject.
+            assert_unavailable(result, f"sign-up of {email}", in_time=False)
 
     await store.restart()
     assert (await until_ok(lambda: api.http.get("/health/ready"))).status_code == 200
